@@ -1,0 +1,149 @@
+// abi.h — Go 1.19's map layout on amd64, as the debuggers read it.
+//
+// Everything in this file is an ABI shared with gomapcore (Python) and with real
+// Go 1.19 binaries: a debugger plugin reads these bytes without calling any code.
+// Each offset the plugins depend on is pinned by a static_assert below, so a
+// change that would silently break the plugins breaks the build instead.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gomap {
+
+// --- Constants (runtime/map.go) -------------------------------------------
+
+// A bucket holds 8 entries: small enough to scan linearly, large enough that the
+// tophash bytes of one bucket fit in a single 64-bit word.
+inline constexpr int bucketCntBits = 3;
+inline constexpr std::size_t bucketCnt = std::size_t{1} << bucketCntBits;
+
+// Grow when the average bucket would hold more than 6.5 entries: Go measured
+// this as the best trade between overflow chains and wasted slots.
+inline constexpr std::size_t loadFactorNum = 13;
+inline constexpr std::size_t loadFactorDen = 2;
+
+// Keys and elems larger than this are stored out of line (a pointer in the slot),
+// so a bucket never grows past a few KiB.
+inline constexpr std::size_t maxKeySize = 128;
+inline constexpr std::size_t maxElemSize = 128;
+
+// Keys start right after tophash[8]; on amd64 this is already 8-aligned.
+inline constexpr std::size_t dataOffset = 8;
+
+// tophash values below minTopHash are cell states, not hash bytes.
+inline constexpr std::uint8_t emptyRest = 0;       // empty, and so is every later cell and overflow
+inline constexpr std::uint8_t emptyOne = 1;        // empty (deleted or never used)
+inline constexpr std::uint8_t evacuatedX = 2;      // entry moved to the same index in the new array
+inline constexpr std::uint8_t evacuatedY = 3;      // entry moved to index + old size
+inline constexpr std::uint8_t evacuatedEmpty = 4;  // cell was empty when its bucket was evacuated
+inline constexpr std::uint8_t minTopHash = 5;      // smallest tophash of a live entry
+
+// hmap.flags
+inline constexpr std::uint8_t iterator = 1;      // an iterator may be using buckets
+inline constexpr std::uint8_t oldIterator = 2;   // an iterator may be using oldbuckets
+inline constexpr std::uint8_t hashWriting = 4;   // a writer is active: a second one is fatal
+inline constexpr std::uint8_t sameSizeGrow = 8;  // the current grow keeps B (overflow clean-up)
+
+// Sentinel for hiter.checkBucket: "no filtering needed".
+inline constexpr std::uintptr_t noCheck = ~std::uintptr_t{0};
+
+// --- Structures -------------------------------------------------------------
+
+struct bmap;  // tophash[bucketCnt], then keys, elems, and the overflow pointer last.
+
+// A Go slice header: what *[]*bmap points at.
+struct GoSlice {
+  void* array;
+  std::int64_t len;
+  std::int64_t cap;
+};
+
+// Fields that not every map needs (overflow bookkeeping for pointer-free buckets
+// and the next preallocated overflow bucket).
+struct mapextra {
+  // For maps whose buckets hold no pointers, Go keeps overflow buckets reachable
+  // from here (the GC does not scan the buckets). The engine does the same so
+  // that the memory a plugin finds is the memory Go would have.
+  GoSlice* overflow;     // *[]*bmap: overflow buckets of buckets
+  GoSlice* oldoverflow;  // *[]*bmap: overflow buckets of oldbuckets
+  bmap* nextOverflow;    // next free preallocated overflow bucket
+};
+
+// A Go map header. The variable `m` of type map[K]V is a pointer to this.
+struct hmap {
+  std::int64_t count;      // live cells == len(m)
+  std::uint8_t flags;
+  std::uint8_t B;          // log2 of the number of buckets
+  std::uint16_t noverflow; // approximate number of overflow buckets
+  std::uint32_t hash0;     // hash seed
+  void* buckets;           // array of 2^B buckets; may be nil if count == 0
+  void* oldbuckets;        // previous array, half (or same) size; non-nil only while growing
+  std::uintptr_t nevacuate;// old buckets below this are all evacuated
+  mapextra* extra;
+};
+
+static_assert(sizeof(hmap) == 48, "hmap is 48 bytes on amd64");
+static_assert(offsetof(hmap, count) == 0);
+static_assert(offsetof(hmap, flags) == 8);
+static_assert(offsetof(hmap, B) == 9);
+static_assert(offsetof(hmap, noverflow) == 10);
+static_assert(offsetof(hmap, hash0) == 12);
+static_assert(offsetof(hmap, buckets) == 16);
+static_assert(offsetof(hmap, oldbuckets) == 24);
+static_assert(offsetof(hmap, nevacuate) == 32);
+static_assert(offsetof(hmap, extra) == 40);
+static_assert(sizeof(mapextra) == 24);
+static_assert(offsetof(mapextra, overflow) == 0);
+static_assert(offsetof(mapextra, oldoverflow) == 8);
+static_assert(offsetof(mapextra, nextOverflow) == 16);
+static_assert(sizeof(GoSlice) == 24);
+
+// Geometry of a bucket for slot sizes keysize/elemsize (after indirection):
+//   [0, 8)                       tophash
+//   [8, 8 + 8*keysize)           keys
+//   [.., .. + 8*elemsize)        elems
+//   [bucketsize - 8, bucketsize) overflow *bmap
+// Go pads the bucket so the overflow pointer is pointer-aligned.
+constexpr std::size_t bucketSize(std::size_t keysize, std::size_t elemsize) {
+  std::size_t raw = dataOffset + bucketCnt * keysize + bucketCnt * elemsize;
+  raw = (raw + alignof(void*) - 1) & ~(alignof(void*) - 1);
+  return raw + sizeof(void*);
+}
+constexpr std::size_t keysOffset() { return dataOffset; }
+constexpr std::size_t elemsOffset(std::size_t keysize) { return dataOffset + bucketCnt * keysize; }
+constexpr std::size_t overflowOffset(std::size_t bucketsize) { return bucketsize - sizeof(void*); }
+
+static_assert(bucketSize(8, 8) == 144, "map[int64]int64 bucket");
+static_assert(bucketSize(16, 8) == 208, "map[string]int64 bucket");
+static_assert(bucketSize(8, 1) == 88, "map[int64]bool bucket");
+
+// A bucket as Go's DWARF describes it (bucket<K,V>): a typed view for debuggers.
+// K and V are the slot types (pointers for indirect keys/elems).
+template <class K, class V>
+struct bucket {
+  std::uint8_t tophash[bucketCnt];
+  K keys[bucketCnt];
+  V values[bucketCnt];
+  bucket* overflow;
+};
+
+// hmap with typed bucket pointers, exactly as Go's DWARF describes hash<K,V>.
+// gomap::Map<K,V> points at one of these so that gdb and lldb find K and V by
+// following the buckets field: the same path a plugin takes on a Go binary.
+template <class K, class V>
+struct hash {
+  std::int64_t count;
+  std::uint8_t flags;
+  std::uint8_t B;
+  std::uint16_t noverflow;
+  std::uint32_t hash0;
+  bucket<K, V>* buckets;
+  bucket<K, V>* oldbuckets;
+  std::uintptr_t nevacuate;
+  mapextra* extra;
+};
+static_assert(sizeof(hash<std::int64_t, std::int64_t>) == sizeof(hmap));
+static_assert(offsetof(hash<std::int64_t, std::int64_t>, extra) == offsetof(hmap, extra));
+
+}  // namespace gomap

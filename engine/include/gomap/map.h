@@ -1,0 +1,238 @@
+// map.h — gomap::Map<K,V>: a Go map variable for C++ users.
+//
+// A thin typed facade over the type-erased runtime (runtime.h), like Go's
+// compiler lowering m[k] = v to runtime.mapassign*. A Map is what a Go map
+// variable is: a pointer to an hmap. Copying a Map shares the hmap (m2 := m1);
+// clone() makes a deep copy. A default-constructed Map is a nil map.
+//
+// The pointer is typed as hash<K',V'>* (abi.h) where K', V' are the slot types
+// (K* for keys over 128 bytes), so a debugger finds the key and value types of
+// the map by following h->buckets, exactly as in a Go binary's DWARF.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "gomap/abi.h"
+#include "gomap/hash.h"
+#include "gomap/maptype.h"
+#include "gomap/runtime.h"
+#include "gomap/string.h"
+
+namespace gomap {
+
+// Go's spelling of a C++ type, for maptype names ("map[int64]string").
+// Specialise for your own key/elem structs.
+template <class T> struct TypeName {
+  static std::string get() { return "[" + std::to_string(sizeof(T)) + "]uint8"; }
+};
+#define GOMAP_TYPENAME(T, S) \
+  template <> struct TypeName<T> { static std::string get() { return S; } }
+GOMAP_TYPENAME(bool, "bool");
+GOMAP_TYPENAME(std::int8_t, "int8");
+GOMAP_TYPENAME(std::uint8_t, "uint8");
+GOMAP_TYPENAME(std::int16_t, "int16");
+GOMAP_TYPENAME(std::uint16_t, "uint16");
+GOMAP_TYPENAME(std::int32_t, "int32");
+GOMAP_TYPENAME(std::uint32_t, "uint32");
+GOMAP_TYPENAME(std::int64_t, "int64");
+GOMAP_TYPENAME(std::uint64_t, "uint64");
+GOMAP_TYPENAME(float, "float32");
+GOMAP_TYPENAME(double, "float64");
+GOMAP_TYPENAME(String, "string");
+
+namespace detail {
+
+template <class K> struct KeyAlg;  // kind, hasher, equal for a key type
+
+template <class K> bool memequal(const void* a, const void* b) {
+  return std::memcmp(a, b, sizeof(K)) == 0;
+}
+template <class F> bool floatequal(const void* a, const void* b) {
+  return *static_cast<const F*>(a) == *static_cast<const F*>(b);
+}
+inline bool strequal(const void* a, const void* b) {
+  return *static_cast<const String*>(a) == *static_cast<const String*>(b);
+}
+template <class K> std::uint64_t genericmemhash(const void* p, std::uintptr_t seed) {
+  return memhash(p, sizeof(K), seed);
+}
+
+template <class K> struct KeyAlg {
+  static_assert(std::is_trivially_copyable_v<K>, "map keys must be trivially copyable");
+  static_assert(std::has_unique_object_representations_v<K>,
+                "map keys are compared bytewise: no padding, no floats inside");
+  static constexpr KeyKind kind = sizeof(K) == 4   ? KeyKind::mem32
+                                  : sizeof(K) == 8 ? KeyKind::mem64
+                                                   : KeyKind::mem;
+  static constexpr HashFn hasher = sizeof(K) == 4   ? &memhash32
+                                   : sizeof(K) == 8 ? &memhash64
+                                                    : &genericmemhash<K>;
+  static constexpr EqualFn equal = &memequal<K>;
+};
+template <> struct KeyAlg<String> {
+  static constexpr KeyKind kind = KeyKind::string;
+  static constexpr HashFn hasher = &strhash;
+  static constexpr EqualFn equal = &strequal;
+};
+template <> struct KeyAlg<float> {
+  static constexpr KeyKind kind = KeyKind::float32;
+  static constexpr HashFn hasher = &f32hash;
+  static constexpr EqualFn equal = &floatequal<float>;
+};
+template <> struct KeyAlg<double> {
+  static constexpr KeyKind kind = KeyKind::float64;
+  static constexpr HashFn hasher = &f64hash;
+  static constexpr EqualFn equal = &floatequal<double>;
+};
+
+template <class T> constexpr bool hasPointers() {
+  return std::is_same_v<T, String> || std::is_pointer_v<T>;
+}
+
+template <class T>
+using Slot = std::conditional_t<(sizeof(T) > maxKeySize), T*, T>;
+
+template <class K, class V> struct TypeDescriptors {
+  inline static const std::string key_name = TypeName<K>::get();
+  inline static const std::string elem_name = TypeName<V>::get();
+  inline static const std::string map_name = "map[" + key_name + "]" + elem_name;
+  inline static const typeinfo key{sizeof(K), alignof(K), KeyAlg<K>::equal, key_name.c_str(),
+                                   KeyAlg<K>::kind, hasPointers<K>()};
+  inline static const typeinfo elem{sizeof(V), alignof(V), nullptr, elem_name.c_str(),
+                                    KeyKind::mem, hasPointers<V>()};
+  inline static const maptype type = make_maptype(&key, &elem, KeyAlg<K>::hasher, map_name.c_str());
+};
+
+}  // namespace detail
+
+template <class K, class V>
+class Map {
+  static_assert(std::is_trivially_copyable_v<V>, "map values must be trivially copyable");
+
+ public:
+  using key_type = K;
+  using mapped_type = V;
+  using header_type = hash<detail::Slot<K>, detail::Slot<V>>;
+
+  Map() = default;  // a nil map: `var m map[K]V`
+  static Map make(std::int64_t hint = 0) {  // make(map[K]V, hint)
+    Map m;
+    // Go's compiler calls makemap_small for make(map[K]V) and constant hints <= 8.
+    m.h = reinterpret_cast<header_type*>(hint == 0 ? makemap_small()
+                                                   : makemap(type(), hint, nullptr));
+    return m;
+  }
+
+  static const maptype* type() { return &detail::TypeDescriptors<K, V>::type; }
+  hmap* header() const { return reinterpret_cast<hmap*>(h); }
+  bool is_nil() const { return h == nullptr; }
+  std::int64_t len() const { return h ? h->count : 0; }
+
+  // v := m[k]
+  V get(const K& k) const { return *static_cast<const V*>(access1(k)); }
+  // v, ok := m[k]
+  std::pair<V, bool> lookup(const K& k) const {
+    bool ok = false;
+    const void* p = access2(k, &ok);
+    return {*static_cast<const V*>(p), ok};
+  }
+  bool contains(const K& k) const { return lookup(k).second; }
+  // m[k] = v (a nil map panics)
+  void set(const K& k, const V& v) { std::memcpy(assign(k), &v, sizeof(V)); }
+  // &m[k]: the elem slot, valid until the next write to the map
+  V& operator[](const K& k) { return *static_cast<V*>(assign(k)); }
+  // delete(m, k)
+  void erase(const K& k) {
+    if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
+      mapdelete_fast32(type(), header(), bits32(k));
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize)
+      mapdelete_fast64(type(), header(), bits64(k));
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
+      mapdelete_faststr(type(), header(), k);
+    else
+      mapdelete(type(), header(), &k);
+  }
+  // clear(m) (Go 1.21 syntax; Go 1.19's compiler emits mapclear for the
+  // `for k := range m { delete(m, k) }` idiom)
+  void clear() { if (h) mapclear(type(), header()); }
+  // A deep copy: a new hmap with the same entries.
+  Map clone() const {
+    Map c = make(len());
+    for (auto [k, v] : *this) c.set(k, v);
+    return c;
+  }
+  // The program drops its last reference: the map's memory becomes garbage
+  // for the simulated collector. This handle (and copies of it) must not be used again.
+  void drop() { if (h) mapdrop(type(), header()); h = nullptr; }
+
+  // Range over the map in Go's (randomised) order.
+  class iterator {
+   public:
+    using value_type = std::pair<K, V>;
+    iterator() = default;
+    explicit iterator(const Map* m) : it(std::make_unique<hiter>()) {
+      std::memset(it.get(), 0, sizeof(hiter));
+      mapiterinit(type(), m->header(), it.get());
+    }
+    iterator(iterator&&) noexcept = default;
+    iterator& operator=(iterator&&) noexcept = default;
+    ~iterator() { if (it) mapiterdone(it.get()); }
+    std::pair<K, V&> operator*() const {
+      return {*static_cast<const K*>(it->key), *static_cast<V*>(it->elem)};
+    }
+    iterator& operator++() { mapiternext(it.get()); return *this; }
+    bool operator!=(const iterator&) const { return it && it->key != nullptr; }
+    hiter* raw() const { return it.get(); }
+
+   private:
+    std::unique_ptr<hiter> it;
+  };
+  iterator begin() const { return iterator(this); }
+  iterator end() const { return iterator(); }
+
+  header_type* h = nullptr;  // the Go map value: a pointer to the header
+
+ private:
+  static std::uint32_t bits32(const K& k) { std::uint32_t u; std::memcpy(&u, &k, 4); return u; }
+  static std::uint64_t bits64(const K& k) { std::uint64_t u; std::memcpy(&u, &k, 8); return u; }
+  // Entry point selection as Go's compiler does it (walk/order.go mapfast):
+  // elems over 128 bytes always take the generic path.
+  void* assign(const K& k) {
+    if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
+      return mapassign_fast32(type(), header(), bits32(k));
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize)
+      return mapassign_fast64(type(), header(), bits64(k));
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
+      return mapassign_faststr(type(), header(), k);
+    else
+      return mapassign(type(), header(), &k);
+  }
+  const void* access1(const K& k) const {
+    if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
+      return mapaccess1_fast32(type(), header(), bits32(k));
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize)
+      return mapaccess1_fast64(type(), header(), bits64(k));
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
+      return mapaccess1_faststr(type(), header(), k);
+    else
+      return mapaccess1(type(), header(), &k);
+  }
+  const void* access2(const K& k, bool* ok) const {
+    if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
+      return mapaccess2_fast32(type(), header(), bits32(k), ok);
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize)
+      return mapaccess2_fast64(type(), header(), bits64(k), ok);
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
+      return mapaccess2_faststr(type(), header(), k, ok);
+    else
+      return mapaccess2(type(), header(), &k, ok);
+  }
+};
+
+}  // namespace gomap
