@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what is needed (Debian 12, as root), build every preset, run every test:
+# engine and sample tests (CTest, debug and ASan+UBSan), gomapcore unit tests,
+# and the integration tests that drive real gdb and lldb-16 on the samples and
+# on Go 1.19 programs. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+step "build: debug"
+bash scripts/build.sh debug
+step "test: debug (ctest)"
+ctest --preset debug -j "$(nproc)"
+
+step "build: asan"
+bash scripts/build.sh asan
+step "test: asan (ctest)"
+ctest --preset asan -j "$(nproc)"
+
+if [ -f tests/go/build.sh ]; then
+  step "build: Go 1.19 test programs"
+  bash tests/go/build.sh
+fi
+
+if [ -f bench/CMakeLists.txt ]; then
+  step "build: release (benchmarks, smoke run only)"
+  bash scripts/build.sh release
+  if [ -x bench/smoke.sh ]; then bash bench/smoke.sh; fi
+fi
+
+step "test: gomapcore and integration (pytest)"
+export PYTHONDONTWRITEBYTECODE=1
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/core tests/integration
