@@ -1,0 +1,3 @@
+module gomapdbg/bench/go
+
+go 1.19

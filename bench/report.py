@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Merge benchmark TSV files into one Markdown table of times and ratios.
+
+Input: the TSV lines engine_bench and gobench print
+(peer, keytype, workload, n, median_ns, min_ns, reps, checksum).
+Every peer's checksum for a row must equal the reference peer's (std, else the
+first peer seen): a mismatch means a peer computed something else, and this
+script then exits 1 after naming each one. Standard library only.
+
+usage: report.py [--check-only] [--out FILE] [--command CMD] TSV...
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+
+PEERS = ["engine", "engine-norec", "std", "absl", "go"]
+WORKLOAD_ORDER = ["insert_seq", "insert_rand", "lookup_inorder", "lookup_shuffled", "iterate", "delete"]
+# Targets from issue 7: engine time / peer time must stay at or under these.
+TARGETS = {"go": 0.8, "absl": 1.5, "engine-norec": 1.05}
+
+
+@dataclass
+class Row:
+    peer: str
+    keytype: str
+    workload: str
+    n: int
+    median_ns: float
+    min_ns: float
+    reps: int
+    checksum: int
+
+
+def read_tsv(path: str) -> list[Row]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 8:
+                raise ValueError(f"{path}:{lineno}: expected 8 tab-separated fields, got {len(parts)}")
+            try:
+                rows.append(Row(parts[0], parts[1], parts[2], int(parts[3]), float(parts[4]),
+                                float(parts[5]), int(parts[6]), int(parts[7])))
+            except ValueError:
+                raise ValueError(f"{path}:{lineno}: malformed line: {line!r}") from None
+    return rows
+
+
+def check(rows: list[Row]) -> list[str]:
+    """Return one message per peer whose checksum differs from the reference's."""
+    ref: dict[tuple, Row] = {}
+    for r in rows:
+        key = (r.keytype, r.workload, r.n)
+        if r.peer == "std" or key not in ref:
+            ref[key] = r
+    errors = []
+    for r in rows:
+        f = ref[(r.keytype, r.workload, r.n)]
+        if r.checksum != f.checksum:
+            errors.append(f"checksum mismatch: {r.peer} {r.keytype} {r.workload} n={r.n}: "
+                          f"{r.checksum}, {f.peer} has {f.checksum}")
+    return errors
+
+
+def sh(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+    except OSError:
+        pass
+    cxx = sh(["c++", "--version"]).splitlines()
+    go = sh([os.environ.get("GO", "/usr/lib/go-1.19/bin/go"), "version"])
+    parts = [cpu or platform.processor() or "unknown CPU", f"{os.cpu_count()} cores",
+             f"{platform.system()} {platform.release()}"]
+    if cxx:
+        parts.append(cxx[0])
+    if go:
+        parts.append(go.replace("go version ", ""))
+    return ", ".join(parts)
+
+
+def fmt_ms(ns: float | None) -> str:
+    return "—" if ns is None else f"{ns / 1e6:.1f}" if ns >= 1e7 else f"{ns / 1e6:.2f}"
+
+
+def fmt_ratio(a: float | None, b: float | None, target: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    r = a / b
+    mark = "" if target is None else (" ✓" if r <= target else " ✗")
+    return f"{r:.2f}{mark}"
+
+
+def fmt_n(n: int) -> str:
+    return f"{n // 1000000}M" if n % 1000000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def table(rows: list[Row], command: str) -> str:
+    by = {(r.keytype, r.workload, r.n, r.peer): r.median_ns for r in rows}
+    keys = sorted({(r.keytype, r.workload, r.n) for r in rows},
+                  key=lambda k: (k[0] != "uint64", k[2], WORKLOAD_ORDER.index(k[1])
+                                 if k[1] in WORKLOAD_ORDER else 99, k[1]))
+    present = [p for p in PEERS if any(r.peer == p for r in rows)]
+    out = [f"Machine: {machine()}  ",
+           f"Date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}  "]
+    if command:
+        out.append(f"Command: `{command}`  ")
+    reps = sorted({r.reps for r in rows})
+    out.append(f"Median of {'/'.join(map(str, reps))} runs per cell, milliseconds. Ratios are engine time / peer time "
+               "(below 1: the engine is faster); ✓/✗ against the targets: ≤ 0.8 vs Go, ≤ 1.5 vs absl, "
+               "registry cost (engine / engine-norec) ≤ 1.05.")
+    out.append("")
+    head = ["keys", "workload", "n"] + [f"{p} ms" for p in present]
+    ratio_peers = [p for p in ["std", "absl", "go"] if p in present]
+    head += [f"engine/{p}" for p in ratio_peers]
+    if "engine-norec" in present:
+        head.append("registry cost")
+    out.append("| " + " | ".join(head) + " |")
+    out.append("|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|")
+    for kt, wl, n in keys:
+        eng = by.get((kt, wl, n, "engine"))
+        cells = [kt, wl, fmt_n(n)] + [fmt_ms(by.get((kt, wl, n, p))) for p in present]
+        cells += [fmt_ratio(eng, by.get((kt, wl, n, p)), TARGETS.get(p)) for p in ratio_peers]
+        if "engine-norec" in present:
+            cells.append(fmt_ratio(eng, by.get((kt, wl, n, "engine-norec")), TARGETS["engine-norec"]))
+        out.append("| " + " | ".join(cells) + " |")
+    if "go" not in present:
+        out += ["", "Go 1.19 was not found: the go column is missing."]
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("tsv", nargs="+")
+    ap.add_argument("--check-only", action="store_true", help="only verify checksums")
+    ap.add_argument("--out", help="also write the Markdown table here")
+    ap.add_argument("--command", default="", help="the command that produced the figures")
+    a = ap.parse_args()
+    try:
+        rows = [r for p in a.tsv for r in read_tsv(p)]
+    except (OSError, ValueError) as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        return 2
+    if not rows:
+        print("report.py: no results in " + ", ".join(a.tsv), file=sys.stderr)
+        return 2
+    errors = check(rows)
+    for e in errors:
+        print(f"report.py: {e}", file=sys.stderr)
+    if not a.check_only:
+        text = table(rows, a.command)
+        sys.stdout.write(text)
+        if a.out:
+            with open(a.out, "w", encoding="utf-8") as f:
+                f.write("# Benchmark results\n\nProduced by `bench/run.sh`; do not edit by hand.\n\n" + text)
+    elif not errors:
+        print(f"report.py: {len(rows)} results, checksums agree")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The benchmark command. Builds the release preset and Go 1.19's peer, runs every
+# peer in this one run, prints a Markdown table of times and engine/peer ratios,
+# and writes it (with machine and date) to bench/RESULTS.md.
+#
+#   bench/run.sh           1M (uint64 and string keys, 5 reps) and 10M (uint64, 3 reps)
+#   bench/run.sh --quick   1M only, 3 reps (about a minute)
+#
+# Raw TSV lines stay in build/bench/ for anyone who wants other views.
+# Absolute times drift between machines and runs; the ratios are what to read.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench/run.sh: unknown argument '$a' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+cmake --preset release >/dev/null
+cmake --build --preset release --target engine_bench
+bin=build/release/bench/engine_bench
+out=build/bench
+mkdir -p "$out"
+rm -f "$out"/*.tsv
+
+gobench=""
+if gobench=$(bash bench/go/build.sh); then :; else
+  echo "bench/run.sh: Go 1.19 missing, the go column is skipped" >&2
+  gobench=""
+fi
+
+run() {  # run <name> <args...>: one engine_bench and one gobench pass
+  local name=$1; shift
+  echo "== $name: engine_bench $*" >&2
+  "$bin" "$@" >"$out/engine_$name.tsv"
+  if [ -n "$gobench" ]; then
+    echo "== $name: gobench $*" >&2
+    # gobench spells its flags with one dash and the same names.
+    "$gobench" $(printf '%s\n' "$@" | sed 's/^--/-/') >"$out/go_$name.tsv"
+  fi
+}
+
+if [ $quick = 1 ]; then
+  run 1m --sizes=1000000 --str-sizes=1000000 --reps=3
+  cmd="bench/run.sh --quick"
+else
+  run 1m --sizes=1000000 --str-sizes=1000000 --reps=5
+  run 10m --sizes=10000000 --str-sizes= --reps=3
+  cmd="bench/run.sh"
+fi
+
+python3 bench/report.py --out bench/RESULTS.md --command "$cmd" "$out"/*.tsv
+echo "(written to bench/RESULTS.md)" >&2
