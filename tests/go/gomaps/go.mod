@@ -1,0 +1,3 @@
+module gomapdbg/tests/gomaps
+
+go 1.19
