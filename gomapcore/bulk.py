@@ -1,0 +1,90 @@
+"""Few large reads instead of many small ones.
+
+A debugger read costs a round trip (ptrace, or a packet to lldb-server), so reading
+a million string headers' bytes one by one would take minutes. BulkReader collects
+wanted ranges, sorts them, merges neighbours closer than GAP into spans of at most
+MAX_SPAN, and reads each span once; a span that fails is retried range by range so
+one bad pointer does not hide its neighbours.
+"""
+from __future__ import annotations
+
+import bisect
+from typing import Iterable, Optional
+
+from .target import GomapError, Target
+
+GAP = 4096             # merge ranges closer than a page: one read beats two
+MAX_SPAN = 4 << 20     # but never read more than a few MiB at once
+MAX_RANGE = 1 << 30    # a single range beyond this is garbage, not a value
+
+
+class BulkReader:
+    def __init__(self, target: Target):
+        self.target = target
+        self._starts: list[int] = []
+        self._spans: list[tuple[int, bytes]] = []  # sorted by start
+        self._bad: set[tuple[int, int]] = set()
+        self.reads = 0
+
+    def fetch(self, ranges: Iterable[tuple[int, int]]) -> None:
+        """Read every (addr, size) not yet cached, in merged spans."""
+        want = sorted({(a, n) for a, n in ranges if n > 0 and a and n <= MAX_RANGE
+                       and self.get(a, n) is None and (a, n) not in self._bad})
+        if not want:
+            return
+        groups: list[list[tuple[int, int]]] = []
+        cur: list[tuple[int, int]] = []
+        cs = ce = 0
+        for a, n in want:
+            if cur and a - ce <= GAP and max(ce, a + n) - cs <= MAX_SPAN:
+                cur.append((a, n))
+                ce = max(ce, a + n)
+            else:
+                if cur:
+                    groups.append(cur)
+                cur, cs, ce = [(a, n)], a, a + n
+        if cur:
+            groups.append(cur)
+        for g in groups:
+            s = g[0][0]
+            e = max(a + n for a, n in g)
+            try:
+                self._add(s, self._read(s, e - s))
+            except GomapError:
+                if len(g) == 1:
+                    self._bad.add(g[0])
+                    continue
+                for a, n in g:
+                    try:
+                        self._add(a, self._read(a, n))
+                    except GomapError:
+                        self._bad.add((a, n))
+
+    def _read(self, addr: int, size: int) -> bytes:
+        self.reads += 1
+        return self.target.read_memory(addr, size)
+
+    def _add(self, start: int, data: bytes) -> None:
+        i = bisect.bisect_left(self._starts, start)
+        self._starts.insert(i, start)
+        self._spans.insert(i, (start, data))
+
+    def get(self, addr: int, size: int) -> Optional[bytes]:
+        """Cached bytes, or None when not fetched (or unreadable)."""
+        i = bisect.bisect_right(self._starts, addr) - 1
+        # Spans may overlap after retries: look back a little.
+        for j in range(i, max(i - 4, -1), -1):
+            s, d = self._spans[j]
+            if s <= addr and addr + size <= s + len(d):
+                return d[addr - s:addr - s + size]
+        return None
+
+    def read(self, addr: int, size: int) -> Optional[bytes]:
+        """Cached bytes, else one direct read (None when unreadable)."""
+        d = self.get(addr, size)
+        if d is not None:
+            return d
+        if (addr, size) in self._bad or not addr or size > MAX_RANGE:
+            return None
+        self.fetch([(addr, size)])
+        return self.get(addr, size)

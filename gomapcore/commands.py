@@ -1,0 +1,196 @@
+"""Every `gomap` subcommand, declared once; both adapters register this registry.
+
+A command is a name, an argparse parser (prog "gomap NAME"), a one-line summary
+and run(target, args) -> str. dispatch() parses a command line with shlex and
+turns every failure into one GomapError line, so neither debugger ever shows a
+Python traceback (set GOMAP_DEBUG=1 to see one).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from . import render
+from .layout import MapRef, resolve_map
+from .snapshot import Snapshot, take_snapshot
+from .target import GomapError, Target, Value
+
+
+class _HelpRequested(Exception):
+    def __init__(self, text: str):
+        self.text = text
+
+
+class ArgParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing and exiting."""
+
+    def __init__(self, *a, **kw):
+        kw.setdefault("add_help", False)
+        # A fixed width: help must read the same in gdb, lldb and a test.
+        kw.setdefault("formatter_class", lambda prog: argparse.HelpFormatter(prog, width=80))
+        super().__init__(*a, **kw)
+        self.add_argument("-h", "--help", action="store_true", help="show this help")
+
+    def error(self, message: str):
+        raise GomapError(f"{self.prog}: {message} (see 'help {self.prog}')")
+
+    def exit(self, status: int = 0, message: Optional[str] = None):
+        raise GomapError(message.strip() if message else f"{self.prog}: bad arguments")
+
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        if "-h" in argv or "--help" in argv:
+            raise _HelpRequested(self.format_help())
+        return self.parse_args(argv)
+
+
+@dataclass
+class Command:
+    name: str
+    summary: str
+    parser: ArgParser
+    run: Callable[[Target, argparse.Namespace], str]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, summary: str, description: str = ""):
+    """Declare a command; the decorated function gets (parser) to add arguments, and
+    returns the run function."""
+    def deco(build):
+        p = ArgParser(prog=f"gomap {name}", description=description or summary)
+        run = build(p)
+        COMMANDS[name] = Command(name, summary, p, run)
+        return run
+    return deco
+
+
+# --- shared helpers --------------------------------------------------------------
+
+def evaluate_map(target: Target, expr: str, type_str: Optional[str]) -> MapRef:
+    expr = expr.strip()
+    if not expr:
+        raise GomapError("an expression naming a map is needed")
+    if not target.is_running():
+        from .target import NotRunningError
+        raise NotRunningError()
+    value = target.evaluate(expr)
+    return resolve_map(target, value, type_str)
+
+
+def snapshot_of(target: Target, expr: str, type_str: Optional[str] = None) -> Snapshot:
+    return take_snapshot(target, evaluate_map(target, expr, type_str))
+
+
+def _expr_arg(p: ArgParser) -> None:
+    p.add_argument("expr", nargs="+", metavar="EXPR",
+                   help="a gomap::Map<K,V>, a hash<K,V>*, Go's map[K]V, or an address with --type")
+    p.add_argument("--type", dest="type", metavar="T",
+                   help="the map's type, e.g. 'map[string]int64', for a plain hmap* or an address")
+
+
+# --- gomap print ----------------------------------------------------------------
+
+@command("print", "print a map like Delve: map[K]V [k: v, ...]",
+         "Print a map in Delve's format. -v adds the hmap header and growth progress.")
+def _print(p: ArgParser):
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-n", type=int, default=render.DEFAULT_ENTRIES, metavar="N",
+                   help=f"show at most N entries (default {render.DEFAULT_ENTRIES})")
+    g.add_argument("--all", action="store_true", help="show every entry, strings in full")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="header: len, B, flags, hash0, buckets, oldbuckets, nevacuate, noverflow, growth")
+    p.add_argument("--json", action="store_true", help="JSON: header fields and all entries")
+    _expr_arg(p)
+
+    def run(target: Target, a: argparse.Namespace) -> str:
+        if a.n is not None and a.n < 0:
+            raise GomapError("gomap print: -n must be 0 or more")
+        snap = snapshot_of(target, " ".join(a.expr), a.type)
+        if a.json:
+            return render.print_json(snap, None if a.all else None)
+        return render.print_text(snap, None if a.all else a.n, a.verbose)
+    return run
+
+
+# --- dispatch -----------------------------------------------------------------------
+
+def help_text(name: Optional[str] = None) -> str:
+    if name and name in COMMANDS:
+        return COMMANDS[name].parser.format_help()
+    lines = ["gomap: see a Go map's memory", "", "commands:"]
+    for c in COMMANDS.values():
+        lines.append(f"  gomap {c.name:<9} {c.summary}")
+    lines.append("")
+    lines.append("'help gomap NAME' or 'gomap NAME -h' for a command's options.")
+    return "\n".join(lines)
+
+
+def command_names() -> list[str]:
+    return list(COMMANDS)
+
+
+def dispatch(target: Target, name: str, argstring: str) -> str:
+    """Run `gomap NAME ARGS`. Returns the output; raises GomapError (one line) on failure."""
+    try:
+        if name in ("", "help", "-h", "--help"):
+            return help_text(argstring.strip() or None)
+        cmd = COMMANDS.get(name)
+        if cmd is None:
+            raise GomapError(f"gomap: unknown command {name!r} (commands: {', '.join(COMMANDS)})")
+        try:
+            argv = shlex.split(argstring)
+        except ValueError as e:
+            raise GomapError(f"gomap {name}: {e}") from None
+        try:
+            args = cmd.parser.parse(argv)
+        except _HelpRequested as h:
+            return h.text
+        return cmd.run(target, args)
+    except GomapError as e:
+        if os.environ.get("GOMAP_DEBUG") == "1":
+            traceback.print_exc()
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise GomapError(msg) from None
+    except Exception as e:  # a bug of ours or a debugger surprise: one line, never a traceback
+        if os.environ.get("GOMAP_DEBUG") == "1":
+            traceback.print_exc()
+        where = f"{type(e).__name__}: {e}".splitlines()[0]
+        raise GomapError(f"gomap {name}: internal error ({where}); set GOMAP_DEBUG=1 for details") from None
+
+
+def dispatch_line(target: Target, line: str) -> str:
+    """`gomap` followed by a whole line ('print -v m')."""
+    line = line.strip()
+    name, _, rest = line.partition(" ")
+    return dispatch(target, name, rest)
+
+
+# --- pretty-printer support ------------------------------------------------------
+
+def summarize(target: Target, value: Value, limit: Optional[int] = render.DEFAULT_ENTRIES):
+    """(summary, children) for gdb/lldb pretty-printers: summary is Delve's one line;
+    children are (key_text, value_text, key_addr, value_addr, key_type, value_type)."""
+    ref = resolve_map(target, value)
+    snap = take_snapshot(target, ref)
+    if snap.hmap is None:
+        return render.delve_line(ref.layout.go_name, [], 0, nil=True), []
+    from . import grow
+    entries = grow.live_entries(snap)
+    shown = entries if limit is None else entries[:limit]
+    pairs = render.decode(snap, shown, render.codecs_for(snap, render.DEFAULT_STRING_LIMIT))
+    lay = snap.layout
+    children = []
+    for e, (k, v) in zip(shown, pairs):
+        kaddr = e.node.addr + lay.keys_off + e.slot * lay.keysize
+        vaddr = e.node.addr + lay.elems_off + e.slot * lay.elemsize
+        if lay.indirect_key:
+            kaddr = int.from_bytes(e.node.buf[kaddr - e.node.addr + e.node.off:][:8], "little")
+        if lay.indirect_elem:
+            vaddr = int.from_bytes(e.node.buf[vaddr - e.node.addr + e.node.off:][:8], "little")
+        children.append((k, v, kaddr, vaddr, lay.key_type, lay.elem_type))
+    return render.delve_line(lay.go_name, pairs, len(entries)), children

@@ -1,0 +1,141 @@
+"""Which buckets are old, new, evacuated or pending, and which entries the map holds.
+
+Design
+------
+Go grows a map incrementally (map.go, hashGrow/growWork/evacuate). hashGrow
+keeps the current array as `oldbuckets` and allocates a new one, twice as large
+(B+1) when the map is over its load factor, or of the same size (flag
+sameSizeGrow) when it only has too many overflow buckets. Each later write
+evacuates at most two old buckets: the one its key hashes to (bucket & oldmask)
+and the one `nevacuate` points at. Evacuating old bucket i moves every live entry
+to new bucket i ("X") or, when doubling, to i + oldnbuckets ("Y"), according to
+the hash bit that B+1 adds; the old cells keep a tophash of evacuatedX,
+evacuatedY or evacuatedEmpty so that lookups and iterators know to look in the
+new array. `nevacuate` only advances over a prefix of evacuated buckets; buckets
+above it may already be evacuated too.
+
+A debugger cannot recompute Go's hashes (the seed feeds AES on amd64), and it does
+not need them: an old bucket is evacuated iff the first tophash of its first
+bucket is in [evacuatedX, evacuatedEmpty] (map.go evacuated()), and mapassign
+always evacuates old bucket j & oldmask before it writes into new bucket j. So
+new bucket j holds entries only once its old bucket is evacuated, and the map's
+contents are exactly:
+  - the live cells of every old bucket (with its overflow chain) not evacuated,
+  - the live cells of every new bucket j whose old bucket j & oldmask is
+    evacuated (all new buckets when not growing).
+A live cell has tophash >= minTopHash; emptyOne/emptyRest cells (deleted or never
+used) and evacuated cells (kept for an oldIterator, or cleared) are never shown,
+so each entry appears once with its current value: no phantom, no stale copy.
+Iterator flags change what evacuate clears, not what is live, so they do not
+change reading.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+from .layout import BUCKET_CNT
+from .snapshot import (EMPTY_ONE, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y, MIN_TOP_HASH,
+                       Bucket, Node, Snapshot)
+
+
+@dataclass
+class Entry:
+    """A live cell: where its key and elem bytes are."""
+    node: Node
+    slot: int
+    which: str       # "new" or "old" array
+    bucket: int      # index of the bucket (head of the chain) in its array
+
+    def key_off(self, keys_off: int, keysize: int) -> int:
+        return self.node.off + keys_off + self.slot * keysize
+
+
+def evacuated(b: Bucket) -> bool:
+    """map.go evacuated(): the first cell of the bucket records the move."""
+    t = b.chain[0].tophash[0]
+    return EMPTY_ONE < t < MIN_TOP_HASH
+
+
+def oldmask(snap: Snapshot) -> int:
+    return snap.oldnbuckets - 1
+
+
+def evacuation_targets(snap: Snapshot, old_index: int) -> tuple[int, Optional[int]]:
+    """New buckets an old bucket moves to: X = same index, Y = index + old size (doubling only)."""
+    if snap.same_size_grow:
+        return old_index, None
+    return old_index, old_index + snap.oldnbuckets
+
+
+def evacuation_summary(b: Bucket) -> str:
+    """'X', 'Y', 'X+Y', 'empty' (all cells evacuatedEmpty) for an evacuated old bucket."""
+    xs = ys = 0
+    for n in b.chain:
+        for t in n.tophash:
+            xs += t == EVACUATED_X
+            ys += t == EVACUATED_Y
+    if xs and ys:
+        return "X+Y"
+    if xs:
+        return "X"
+    if ys:
+        return "Y"
+    return "empty"
+
+
+def evacuated_count(snap: Snapshot) -> int:
+    if snap.old is None:
+        return 0
+    return sum(1 for b in snap.old.buckets if evacuated(b))
+
+
+def _live(b: Bucket, which: str) -> Iterator[Entry]:
+    for n in b.chain:
+        th = n.tophash
+        for i in range(BUCKET_CNT):
+            if th[i] >= MIN_TOP_HASH:
+                yield Entry(n, i, which, b.index)
+
+
+def live_entries(snap: Snapshot) -> list[Entry]:
+    """The map's entries in bucket order (new bucket j, or its old bucket when pending)."""
+    if snap.new is None:
+        return []
+    out: list[Entry] = []
+    if snap.old is None:
+        for b in snap.new.buckets:
+            # Fast reject: a bucket with no overflow and no live tophash byte.
+            if len(b.chain) == 1 and max(b.chain[0].tophash) < MIN_TOP_HASH:
+                continue
+            out.extend(_live(b, "new"))
+        return out
+    mask = oldmask(snap)
+    old = snap.old.buckets
+    done = [evacuated(b) for b in old]
+    stray = 0
+    for j, b in enumerate(snap.new.buckets):
+        i = j & mask
+        if done[i]:
+            out.extend(_live(b, "new"))
+            continue
+        if j == i:
+            out.extend(_live(old[i], "old"))
+        stray += sum(1 for _ in _live(b, "new"))
+    if stray:
+        snap.warnings.append(f"warning: {stray} live cells in new buckets whose old bucket is not "
+                             "evacuated (not shown: Go never writes there before evacuating)")
+    return out
+
+
+def check_count(snap: Snapshot, n_live: int) -> None:
+    if snap.hmap is not None and n_live != snap.hmap.count:
+        snap.warnings.append(f"warning: count = {snap.hmap.count} but {n_live} live cells were found")
+
+
+def progress_text(snap: Snapshot) -> str:
+    if snap.old is None:
+        return "not growing"
+    kind = "same-size grow" if snap.same_size_grow else "doubling grow"
+    return (f"{kind}: evacuated {evacuated_count(snap)}/{snap.oldnbuckets} old buckets, "
+            f"nevacuate={snap.hmap.nevacuate}")
