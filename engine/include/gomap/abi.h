@@ -143,7 +143,9 @@ struct hash {
   std::uintptr_t nevacuate;
   mapextra* extra;
 };
-static_assert(sizeof(hash<std::int64_t, std::int64_t>) == sizeof(hmap));
-static_assert(offsetof(hash<std::int64_t, std::int64_t>, extra) == offsetof(hmap, extra));
+using hash_int64_int64 = hash<std::int64_t, std::int64_t>;  // offsetof takes no template commas
+static_assert(sizeof(hash_int64_int64) == sizeof(hmap));
+static_assert(offsetof(hash_int64_int64, buckets) == offsetof(hmap, buckets));
+static_assert(offsetof(hash_int64_int64, extra) == offsetof(hmap, extra));
 
 }  // namespace gomap

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 
 #include "gomap/abi.h"
 #include "gomap/maptype.h"
@@ -122,5 +123,9 @@ void mapdrop(const maptype* t, hmap* h);
 // bucket, acyclic chains, evacuation marks consistent with nevacuate, no key
 // in two places. Returns an empty string when all hold, else what is wrong.
 std::string check_invariants(const maptype* t, const hmap* h);
+// Run check_invariants after every write and end the process with a fatal
+// error on the first violation. Debug builds only (a no-op under NDEBUG);
+// defaults to the environment variable GOMAP_CHECK=1.
+void set_invariant_checks(bool on);
 
 }  // namespace gomap

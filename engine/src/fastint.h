@@ -1,0 +1,155 @@
+// fastint.h — the body shared by the _fast32 and _fast64 entry points.
+//
+// Go keeps two nearly identical files (map_fast32.go, map_fast64.go); here one
+// template holds the logic and map_fast32.cpp / map_fast64.cpp instantiate it
+// behind Go's symbol names. What differs from the generic path (map.cpp):
+//  - keys are compared as integers, without looking at tophash first;
+//  - lookups in a one-bucket map (B == 0) skip hashing altogether;
+//  - mapassign writes tophash only when inserting a new key.
+#pragma once
+
+#include <cstring>
+
+#include "internal.h"
+
+namespace gomap::detail_rt {
+
+template <class U>
+U fastKeyAt(const bmap* b, std::uintptr_t i) {
+  U k;
+  std::memcpy(&k, raw(b) + dataOffset + i * sizeof(U), sizeof(U));
+  return k;
+}
+
+template <class U>
+void* fastElemAt(const maptype* t, const bmap* b, std::uintptr_t i) {
+  return raw(b) + dataOffset + bucketCnt * sizeof(U) + i * t->elemsize;
+}
+
+template <class U>
+void* fastAccess(const maptype* t, hmap* h, U key, bool* ok) {
+  *ok = false;
+  if (h == nullptr || h->count == 0) return zeroVal(t->elem->size);
+  if (h->flags & hashWriting) fatal("concurrent map read and map write");
+  bmap* b;
+  if (h->B == 0) {
+    b = static_cast<bmap*>(h->buckets);  // one bucket: no need to hash
+  } else {
+    std::uint64_t hash = hashOf(t, h, &key);
+    std::uintptr_t m = bucketMask(h->B);
+    b = bucketAt(t, h->buckets, hash & m);
+    if (h->oldbuckets != nullptr) {
+      if (!isSameSizeGrow(h)) m >>= 1;
+      bmap* oldb = bucketAt(t, h->oldbuckets, hash & m);
+      if (!evacuated(oldb)) b = oldb;
+    }
+  }
+  for (; b != nullptr; b = overflowOf(t, b)) {
+    for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+      if (fastKeyAt<U>(b, i) == key && !isEmpty(tophashes(b)[i])) {
+        *ok = true;
+        return fastElemAt<U>(t, b, i);
+      }
+    }
+  }
+  return zeroVal(t->elem->size);
+}
+
+template <class U>
+void* fastAssign(const maptype* t, hmap* h, U key, const char* op) {
+  if (h == nullptr) throw Panic("assignment to entry in nil map");
+  if (h->flags & hashWriting) fatal("concurrent map writes");
+  std::uint64_t hash = hashOf(t, h, &key);
+  h->flags ^= hashWriting;
+  if (h->buckets == nullptr)
+    h->buckets = heap_alloc(t->bucketsize, HeapRole::buckets, h, h->B, 1);
+
+  bmap* insertb;
+  std::uintptr_t inserti;
+again:
+  {
+    std::uintptr_t bucket = hash & bucketMask(h->B);
+    if (growing(h)) growWork(t, h, bucket);
+    bmap* b = bucketAt(t, h->buckets, bucket);
+    insertb = nullptr;
+    inserti = 0;
+    for (;;) {
+      bool stop = false;
+      for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+        if (isEmpty(tophashes(b)[i])) {
+          if (insertb == nullptr) {
+            insertb = b;
+            inserti = i;
+          }
+          if (tophashes(b)[i] == emptyRest) {
+            stop = true;
+            break;
+          }
+          continue;
+        }
+        if (fastKeyAt<U>(b, i) != key) continue;
+        insertb = b;
+        inserti = i;
+        goto done;
+      }
+      if (stop) break;
+      bmap* ovf = overflowOf(t, b);
+      if (ovf == nullptr) break;
+      b = ovf;
+    }
+
+    if (!growing(h) && (overLoadFactor(h->count + 1, h->B) || tooManyOverflowBuckets(h->noverflow, h->B))) {
+      hashGrow(t, h);
+      goto again;
+    }
+    if (insertb == nullptr) {
+      insertb = newoverflow(t, h, b);
+      inserti = 0;
+    }
+    tophashes(insertb)[inserti & (bucketCnt - 1)] = tophash(hash);
+    std::memcpy(raw(insertb) + dataOffset + inserti * sizeof(U), &key, sizeof(U));
+    h->count++;
+  }
+
+done:
+  void* elem = fastElemAt<U>(t, insertb, inserti);
+  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
+  h->flags &= ~hashWriting;
+  afterWrite(t, h, op);
+  return elem;
+}
+
+template <class U>
+void fastDelete(const maptype* t, hmap* h, U key, const char* op) {
+  if (h == nullptr || h->count == 0) return;
+  if (h->flags & hashWriting) fatal("concurrent map writes");
+  std::uint64_t hash = hashOf(t, h, &key);
+  h->flags ^= hashWriting;
+
+  std::uintptr_t bucket = hash & bucketMask(h->B);
+  if (growing(h)) growWork(t, h, bucket);
+  bmap* b = bucketAt(t, h->buckets, bucket);
+  bmap* bOrig = b;
+  for (; b != nullptr; b = overflowOf(t, b)) {
+    bool stop = false;
+    for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+      if (fastKeyAt<U>(b, i) != key || isEmpty(tophashes(b)[i])) continue;
+      // An 8-byte key is cleared only if it is a pointer; elems always are.
+      if (sizeof(U) == 8 && t->key->ptrdata)
+        std::memset(raw(b) + dataOffset + i * sizeof(U), 0, sizeof(U));
+      std::memset(fastElemAt<U>(t, b, i), 0, t->elemsize);
+      tophashes(b)[i] = emptyOne;
+      markEmptyRest(t, bOrig, b, i);
+      h->count--;
+      if (h->count == 0) h->hash0 = fastrand();
+      stop = true;
+      break;
+    }
+    if (stop) break;
+  }
+  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
+  h->flags &= ~hashWriting;
+  afterWrite(t, h, op);
+}
+
+}  // namespace gomap::detail_rt

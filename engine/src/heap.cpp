@@ -1,0 +1,208 @@
+// heap.cpp — the simulated heap behind every map allocation, and its registry.
+//
+// A Go program's map memory has a life the debugger should be able to show:
+// allocated (live), dropped by the map when a grow finishes or the map goes
+// away (garbage), and collected (freed). The engine keeps that life explicit:
+//
+//   heap_alloc  LIVE         recorded in gomap_heap_registry (an ABI, heap.h)
+//   heap_drop   UNREACHABLE  the map no longer points at it
+//   gc          FREED        unless an active iterator still reaches it; the
+//                            bytes are filled with kPoison and parked in a
+//                            bounded quarantine before really going back to
+//                            malloc, so a dangling pointer shows the poison.
+//
+// Records are never removed: a debugger can always say what an address was.
+// Recording can be switched off (benchmarks); allocations are still tracked by
+// address so that heap_drop can give memory back.
+#include "gomap/heap.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "internal.h"
+
+extern "C" {
+__attribute__((used, visibility("default"))) gomap::HeapRegistry gomap_heap_registry = {
+    {'G', 'O', 'M', 'A', 'P', 'H', 'R', '1'},
+    gomap::kHeapVersion,
+    sizeof(gomap::HeapRecord),
+    nullptr, 0, 0, 0, 0, 0, 0, 0};
+}
+
+namespace gomap {
+
+namespace {
+
+constexpr std::uint64_t kUnrecorded = ~std::uint64_t{0};
+// Freed memory stays poisoned (and readable) until this much has piled up.
+constexpr std::size_t kQuarantineBytes = std::size_t{64} << 20;
+
+struct Tracked {
+  std::uint64_t record;  // index into the registry, or kUnrecorded
+  std::size_t size;
+};
+
+struct HeapState_ {
+  std::mutex mu;
+  bool recording = true;
+  std::unordered_map<std::uintptr_t, Tracked> byAddr;  // live and unreachable allocations
+  std::vector<std::uint64_t> unreachable;              // record indices awaiting gc
+  std::deque<std::pair<void*, std::size_t>> quarantine;
+  std::size_t quarantineBytes = 0;
+};
+
+HeapState_& state() {
+  static HeapState_* s = new HeapState_;  // immortal: maps may outlive static destructors
+  return *s;
+}
+
+HeapRegistry& reg() { return gomap_heap_registry; }
+
+HeapRecord& appendRecord() {
+  HeapRegistry& r = reg();
+  if (r.count == r.capacity) {
+    std::uint64_t cap = r.capacity ? r.capacity * 2 : 1024;
+    auto* grown = static_cast<HeapRecord*>(std::realloc(r.records, cap * sizeof(HeapRecord)));
+    if (!grown) fatal("out of memory (heap registry)");
+    std::memset(grown + r.count, 0, (cap - r.count) * sizeof(HeapRecord));
+    r.records = grown;
+    r.capacity = cap;
+  }
+  return r.records[r.count++];
+}
+
+void poison(void* p, std::size_t n) {
+  auto* w = static_cast<std::uint8_t*>(p);
+  for (std::size_t i = 0; i < n; i++) w[i] = static_cast<std::uint8_t>(kPoison >> (8 * (i % 8)));
+}
+
+void releaseQuarantine(HeapState_& s) {
+  while (s.quarantineBytes > kQuarantineBytes && !s.quarantine.empty()) {
+    auto [p, n] = s.quarantine.front();
+    s.quarantine.pop_front();
+    s.quarantineBytes -= n;
+    std::free(p);
+  }
+}
+
+}  // namespace
+
+// Go's size classes (runtime/sizeclasses.go, class_to_size): an allocation
+// below 32 KiB takes the smallest class that fits.
+std::size_t roundupsize(std::size_t size) {
+  static constexpr std::uint16_t classes[] = {
+      0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,
+      160,   176,   192,   208,   224,   240,   256,   288,   320,   352,   384,   416,
+      448,   480,   512,   576,   640,   704,   768,   896,   1024,  1152,  1280,  1408,
+      1536,  1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,
+      6528,  6784,  6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384,
+      18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
+  constexpr std::size_t maxSmallSize = 32768, pageSize = 8192;
+  if (size < maxSmallSize) return *std::lower_bound(std::begin(classes), std::end(classes), size);
+  if (size + pageSize < size) return size;
+  return (size + pageSize - 1) & ~(pageSize - 1);
+}
+
+void* heap_alloc(std::size_t size, HeapRole role, const void* owner, std::uint8_t B,
+                 std::uint64_t nbuckets) {
+  std::size_t rounded = roundupsize(size);
+  std::size_t bytes = (std::max<std::size_t>(rounded, 16) + 15) & ~std::size_t{15};
+  void* p = std::aligned_alloc(16, bytes);
+  if (!p) fatal("out of memory");
+  std::memset(p, 0, bytes);
+
+  HeapState_& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  Tracked t{kUnrecorded, bytes};
+  if (s.recording) {
+    HeapRegistry& r = reg();
+    t.record = r.count;
+    HeapRecord& rec = appendRecord();
+    rec = HeapRecord{};
+    rec.addr = reinterpret_cast<std::uintptr_t>(p);
+    rec.size = rounded;
+    rec.owner = reinterpret_cast<std::uintptr_t>(role == HeapRole::hmap ? p : owner);
+    rec.alloc_seq = ++r.seq;
+    rec.nbuckets = nbuckets;
+    rec.role = role;
+    rec.state = HeapState::live;
+    rec.B = B;
+    r.live_bytes += rounded;
+  }
+  s.byAddr[reinterpret_cast<std::uintptr_t>(p)] = t;
+  return p;
+}
+
+void heap_drop(const void* p) {
+  if (!p) return;
+  HeapState_& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.byAddr.find(reinterpret_cast<std::uintptr_t>(p));
+  if (it == s.byAddr.end()) return;  // not ours (a caller-provided hmap) or already dropped
+  if (it->second.record == kUnrecorded) {
+    // Nobody will look for it: give it back at once.
+    std::free(const_cast<void*>(p));
+    s.byAddr.erase(it);
+    return;
+  }
+  HeapRegistry& r = reg();
+  HeapRecord& rec = r.records[it->second.record];
+  if (rec.state != HeapState::live) return;
+  rec.state = HeapState::unreachable;
+  rec.dead_seq = ++r.seq;
+  r.live_bytes -= rec.size;
+  r.unreachable_bytes += rec.size;
+  s.unreachable.push_back(it->second.record);
+}
+
+std::size_t gc() {
+  // Roots first (the iterator list has its own lock), then the heap.
+  std::vector<std::uintptr_t> roots;
+  detail_rt::iteratorRoots(roots);
+  std::sort(roots.begin(), roots.end());
+
+  HeapState_& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  HeapRegistry& r = reg();
+  r.gc_cycles++;
+  std::size_t freed = 0;
+  std::vector<std::uint64_t> keep;
+  for (std::uint64_t idx : s.unreachable) {
+    HeapRecord& rec = r.records[idx];
+    if (rec.state != HeapState::unreachable) continue;
+    auto tracked = s.byAddr.find(rec.addr);
+    std::size_t bytes = tracked != s.byAddr.end() ? tracked->second.size : rec.size;
+    // Reached by an iterator: any root pointing inside the allocation.
+    auto lo = std::lower_bound(roots.begin(), roots.end(), rec.addr);
+    if (lo != roots.end() && *lo < rec.addr + std::max<std::uint64_t>(rec.size, 1)) {
+      keep.push_back(idx);
+      continue;
+    }
+    void* p = reinterpret_cast<void*>(rec.addr);
+    poison(p, bytes);
+    rec.state = HeapState::freed;
+    rec.free_seq = ++r.seq;
+    r.unreachable_bytes -= rec.size;
+    r.freed_bytes += rec.size;
+    if (tracked != s.byAddr.end()) s.byAddr.erase(tracked);
+    s.quarantine.emplace_back(p, bytes);
+    s.quarantineBytes += bytes;
+    freed++;
+  }
+  s.unreachable = std::move(keep);
+  releaseQuarantine(s);
+  return freed;
+}
+
+void heap_set_recording(bool on) {
+  HeapState_& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.recording = on;
+}
+
+}  // namespace gomap

@@ -1,0 +1,122 @@
+// internal.h — helpers shared by the engine's sources (not an installed header).
+//
+// Go's map.go spells these as methods on *bmap and *hmap (b.overflow(t),
+// h.growing(), ...). They are tiny and inline; the entry points that a
+// debugger breaks on live in the .cpp files.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "gomap/abi.h"
+#include "gomap/hash.h"
+#include "gomap/heap.h"
+#include "gomap/maptype.h"
+#include "gomap/runtime.h"
+
+namespace gomap::detail_rt {
+
+inline std::uint8_t* tophashes(bmap* b) { return reinterpret_cast<std::uint8_t*>(b); }
+inline std::uint8_t* tophashes(const bmap* b) {
+  return reinterpret_cast<std::uint8_t*>(const_cast<bmap*>(b));
+}
+inline char* raw(const void* p) { return static_cast<char*>(const_cast<void*>(p)); }
+
+// The overflow pointer is always the last word of a bucket.
+inline bmap** overflowSlot(const maptype* t, const bmap* b) {
+  return reinterpret_cast<bmap**>(raw(b) + overflowOffset(t->bucketsize));
+}
+inline bmap* overflowOf(const maptype* t, const bmap* b) { return *overflowSlot(t, b); }
+inline void setoverflow(const maptype* t, bmap* b, bmap* ovf) { *overflowSlot(t, b) = ovf; }
+
+inline void* keyAt(const maptype* t, const bmap* b, std::uintptr_t i) {
+  return raw(b) + dataOffset + i * t->keysize;
+}
+inline void* elemAt(const maptype* t, const bmap* b, std::uintptr_t i) {
+  return raw(b) + dataOffset + bucketCnt * t->keysize + i * t->elemsize;
+}
+inline bmap* bucketAt(const maptype* t, const void* array, std::uintptr_t i) {
+  return reinterpret_cast<bmap*>(raw(array) + i * t->bucketsize);
+}
+// The key a slot holds, following the indirection for big keys.
+inline void* slotKey(const maptype* t, const bmap* b, std::uintptr_t i) {
+  void* k = keyAt(t, b, i);
+  if (t->indirectkey()) k = *static_cast<void**>(k);
+  return k;
+}
+inline void* slotElem(const maptype* t, const bmap* b, std::uintptr_t i) {
+  void* e = elemAt(t, b, i);
+  if (t->indirectelem()) e = *static_cast<void**>(e);
+  return e;
+}
+
+inline bool isEmpty(std::uint8_t x) { return x <= emptyOne; }
+// A bucket's first cell tells whether the whole bucket was evacuated.
+inline bool evacuated(const bmap* b) {
+  std::uint8_t h = tophashes(b)[0];
+  return h > emptyOne && h < minTopHash;
+}
+inline std::uint8_t tophash(std::uint64_t hash) {
+  auto top = static_cast<std::uint8_t>(hash >> 56);
+  if (top < minTopHash) top += minTopHash;
+  return top;
+}
+inline std::uintptr_t bucketShift(std::uint8_t b) { return std::uintptr_t{1} << (b & 63); }
+inline std::uintptr_t bucketMask(std::uint8_t b) { return bucketShift(b) - 1; }
+
+inline bool growing(const hmap* h) { return h->oldbuckets != nullptr; }
+inline bool isSameSizeGrow(const hmap* h) { return h->flags & sameSizeGrow; }
+inline std::uintptr_t noldbuckets(const hmap* h) {
+  std::uint8_t oldB = h->B;
+  if (!isSameSizeGrow(h)) oldB--;
+  return bucketShift(oldB);
+}
+inline std::uintptr_t oldbucketmask(const hmap* h) { return noldbuckets(h) - 1; }
+inline std::uint8_t oldB(const hmap* h) { return isSameSizeGrow(h) ? h->B : h->B - 1; }
+
+inline std::uint64_t hashOf(const maptype* t, const hmap* h, const void* key) {
+  return t->hasher(key, static_cast<std::uintptr_t>(h->hash0));
+}
+
+// hash.cpp
+std::uint64_t fastrand64();
+// map.cpp: hash0 for a new map (forced by set_hash_seed, else fastrand).
+std::uint32_t newHashSeed();
+// map.cpp: a zeroed elem of at least `size` bytes (Go's zeroVal).
+void* zeroVal(std::size_t size);
+
+// grow.cpp
+struct BucketArray {
+  void* buckets;
+  bmap* nextOverflow;
+};
+BucketArray makeBucketArray(const maptype* t, hmap* h, std::uint8_t b, void* dirtyalloc);
+void createOverflow(hmap* h);
+void incrnoverflow(hmap* h);
+// A pointer-free bucket's overflow buckets are kept in *[]*bmap, as in Go.
+void sliceAppend(hmap* h, GoSlice* s, bmap* ovf);
+
+// Registry bookkeeping when the map stops reaching memory.
+// Overflow buckets hung off the 2^B buckets of `array` that are not part of
+// the array's preallocated tail.
+void dropChainOverflows(const maptype* t, void* array, std::uint8_t B);
+// Indirect keys/elems of the live cells of an array (and its chains).
+void dropIndirects(const maptype* t, void* array, std::uint8_t B);
+void dropSlice(GoSlice* s);
+
+// After a delete: turn a trailing run of emptyOne cells into emptyRest, walking
+// back through the chain that starts at bOrig (Go does this inline in each
+// mapdelete variant).
+void markEmptyRest(const maptype* t, bmap* bOrig, bmap* b, std::uintptr_t i);
+
+// Look a key up wherever it currently lives; nullptr key when absent.
+void mapaccessK(const maptype* t, hmap* h, const void* key, void** rk, void** re);
+
+// iter.cpp: addresses that active iterators can still reach (for gc()).
+void iteratorRoots(std::vector<std::uintptr_t>& out);
+
+// invariants.cpp: debug-build hook run after each write when enabled.
+void afterWrite(const maptype* t, const hmap* h, const char* op);
+
+}  // namespace gomap::detail_rt

@@ -1,0 +1,153 @@
+// invariants.cpp — what must hold between any two map operations.
+//
+// Tests run this after every write (debug builds, GOMAP_CHECK=1 or
+// set_invariant_checks(true)); the fuzz test relies on it to catch a
+// corruption at the operation that caused it rather than thousands later.
+#include <cstdlib>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "internal.h"
+
+namespace gomap {
+
+using namespace detail_rt;
+
+namespace {
+
+// -1: not decided yet (read GOMAP_CHECK on first use), 0: off, 1: on.
+int checksEnabled = -1;
+
+struct Checker {
+  const maptype* t;
+  const hmap* h;
+  std::ostringstream err;
+  std::int64_t live = 0;
+  std::unordered_multimap<std::uint64_t, const void*> seen;  // hash -> key, for duplicates
+
+  bool fail(const std::string& what) {
+    if (err.tellp() == 0) err << what;
+    return false;
+  }
+
+  bool reflexive(const void* k) const { return t->reflexivekey() || t->key->equal(k, k); }
+
+  // Walk one chain; `array`'s own chain head is bucket `index` of 2^B.
+  // allowMarks: evacuation marks may appear (old buckets only).
+  bool chain(const void* array, std::uint8_t B, std::uintptr_t index, bool isOld) {
+    std::unordered_set<const bmap*> visited;
+    bool afterRest = false;
+    bool evac = evacuated(bucketAt(t, array, index));
+    for (const bmap* b = bucketAt(t, array, index); b != nullptr; b = overflowOf(t, b)) {
+      if (!visited.insert(b).second) return fail("overflow chain has a cycle at bucket " + std::to_string(index));
+      for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+        std::uint8_t top = tophashes(b)[i];
+        bool mark = top > emptyOne && top < minTopHash;
+        if (mark && !isOld) return fail("evacuation mark in a current bucket " + std::to_string(index));
+        if (isOld && evac != mark)
+          return fail("old bucket " + std::to_string(index) + " partly evacuated");
+        if (evac) continue;
+        if (isEmpty(top)) {
+          if (top == emptyRest) afterRest = true;
+          continue;
+        }
+        if (afterRest) return fail("live cell after emptyRest in bucket " + std::to_string(index));
+        const void* k = slotKey(t, b, i);
+        live++;
+        if (!reflexive(k)) continue;  // NaN: hash is random, nothing to check
+        std::uint64_t hash = hashOf(t, h, k);
+        if (tophash(hash) != top) return fail("tophash does not match the key's hash in bucket " + std::to_string(index));
+        if ((hash & bucketMask(B)) != index) return fail("key in the wrong bucket " + std::to_string(index));
+        auto range = seen.equal_range(hash);
+        for (auto it = range.first; it != range.second; ++it)
+          if (t->key->equal(it->second, k)) return fail("key present twice");
+        seen.emplace(hash, k);
+      }
+    }
+    return true;
+  }
+
+  std::size_t overflowCount(const void* array, std::uint8_t B) {
+    std::size_t n = 0;
+    for (std::uintptr_t i = 0; i < bucketShift(B); i++)
+      for (const bmap* b = overflowOf(t, bucketAt(t, array, i)); b != nullptr; b = overflowOf(t, b)) n++;
+    return n;
+  }
+
+  bool run() {
+    if (h->flags & hashWriting) return fail("hashWriting set between operations");
+    if (h->buckets == nullptr) {
+      if (h->count != 0) return fail("count != 0 without buckets");
+      return true;
+    }
+    if (growing(h)) {
+      std::uintptr_t nold = noldbuckets(h);
+      if (h->nevacuate >= nold) return fail("growing but nevacuate >= old bucket count");
+      for (std::uintptr_t i = 0; i < nold; i++) {
+        bool ev = evacuated(bucketAt(t, h->oldbuckets, i));
+        if (i < h->nevacuate && !ev) return fail("old bucket below nevacuate not evacuated");
+        if (!chain(h->oldbuckets, oldB(h), i, true)) return false;
+      }
+    } else if (h->flags & sameSizeGrow) {
+      return fail("sameSizeGrow set while not growing");
+    }
+    for (std::uintptr_t i = 0; i < bucketShift(h->B); i++)
+      if (!chain(h->buckets, h->B, i, false)) return false;
+    if (live != h->count)
+      return fail("count " + std::to_string(h->count) + " but " + std::to_string(live) + " live cells");
+    if (h->B < 16) {
+      // noverflow counts every overflow bucket hung on the current array since
+      // it was made (chains only grow until the next grow or clear).
+      std::size_t n = overflowCount(h->buckets, h->B);
+      if (n != h->noverflow)
+        return fail("noverflow " + std::to_string(h->noverflow) + " but " + std::to_string(n) + " overflow buckets");
+      if (!t->bucketHasPointers() && n > 0 &&
+          (h->extra == nullptr || h->extra->overflow == nullptr ||
+           static_cast<std::size_t>(h->extra->overflow->len) != n))
+        return fail("extra.overflow does not list every overflow bucket");
+    }
+    if (h->extra != nullptr && h->extra->nextOverflow != nullptr) {
+      auto lo = reinterpret_cast<std::uintptr_t>(h->buckets) + bucketShift(h->B) * t->bucketsize;
+      auto hi = reinterpret_cast<std::uintptr_t>(h->buckets) + bucketArrayLen(t, h->B) * t->bucketsize;
+      auto p = reinterpret_cast<std::uintptr_t>(h->extra->nextOverflow);
+      if (p < lo || p >= hi) return fail("nextOverflow outside the preallocated tail");
+    }
+    if (!growing(h) && h->extra != nullptr && h->extra->oldoverflow != nullptr)
+      return fail("oldoverflow set while not growing");
+    return true;
+  }
+};
+
+}  // namespace
+
+std::string check_invariants(const maptype* t, const hmap* h) {
+  if (h == nullptr) return {};
+  Checker c{t, h, {}, 0, {}};
+  if (c.run()) return {};
+  return c.err.str();
+}
+
+void set_invariant_checks(bool on) { checksEnabled = on ? 1 : 0; }
+
+namespace detail_rt {
+
+void afterWrite(const maptype* t, const hmap* h, const char* op) {
+#ifndef NDEBUG
+  if (checksEnabled < 0) {
+    const char* env = std::getenv("GOMAP_CHECK");
+    checksEnabled = env != nullptr && env[0] == '1';
+  }
+  if (!checksEnabled) return;
+  std::string err = check_invariants(t, h);
+  if (!err.empty()) fatal((std::string("map invariant violated after ") + op + ": " + err).c_str());
+#else
+  (void)t;
+  (void)h;
+  (void)op;
+#endif
+}
+
+}  // namespace detail_rt
+
+}  // namespace gomap

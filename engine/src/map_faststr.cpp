@@ -1,0 +1,209 @@
+// map_faststr.cpp — Go's entry points for string keys.
+//
+// A string compares cheaply by length first, so scans check len before bytes.
+// In a one-bucket map, lookups avoid hashing: short keys (< 32 bytes) are just
+// compared; for long keys the first and last 4 bytes pick a single candidate
+// and the hash is computed only when two candidates remain.
+#include <cstring>
+
+#include "internal.h"
+
+namespace gomap {
+
+using namespace detail_rt;
+
+namespace {
+
+String* strKeyAt(const bmap* b, std::uintptr_t i) {
+  return reinterpret_cast<String*>(raw(b) + dataOffset + i * sizeof(String));
+}
+void* strElemAt(const maptype* t, const bmap* b, std::uintptr_t i) {
+  return raw(b) + dataOffset + bucketCnt * sizeof(String) + i * t->elemsize;
+}
+bool sameBytes(const String* k, const String& key) {
+  return k->str == key.str || std::memcmp(k->str, key.str, static_cast<std::size_t>(key.len)) == 0;
+}
+
+void* faststrAccess(const maptype* t, hmap* h, String key, bool* ok) {
+  *ok = false;
+  if (h == nullptr || h->count == 0) return zeroVal(t->elem->size);
+  if (h->flags & hashWriting) fatal("concurrent map read and map write");
+  if (h->B == 0) {
+    bmap* b = static_cast<bmap*>(h->buckets);
+    if (key.len < 32) {
+      for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+        String* k = strKeyAt(b, i);
+        if (k->len != key.len || isEmpty(tophashes(b)[i])) {
+          if (tophashes(b)[i] == emptyRest) break;
+          continue;
+        }
+        if (sameBytes(k, key)) {
+          *ok = true;
+          return strElemAt(t, b, i);
+        }
+      }
+      return zeroVal(t->elem->size);
+    }
+    std::uintptr_t keymaybe = bucketCnt;
+    for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+      String* k = strKeyAt(b, i);
+      if (k->len != key.len || isEmpty(tophashes(b)[i])) {
+        if (tophashes(b)[i] == emptyRest) break;
+        continue;
+      }
+      if (k->str == key.str) {
+        *ok = true;
+        return strElemAt(t, b, i);
+      }
+      if (std::memcmp(k->str, key.str, 4) != 0) continue;
+      if (std::memcmp(k->str + key.len - 4, key.str + key.len - 4, 4) != 0) continue;
+      if (keymaybe != bucketCnt) goto dohash;  // two candidates: let the hash decide
+      keymaybe = i;
+    }
+    if (keymaybe != bucketCnt) {
+      String* k = strKeyAt(b, keymaybe);
+      if (std::memcmp(k->str, key.str, static_cast<std::size_t>(key.len)) == 0) {
+        *ok = true;
+        return strElemAt(t, b, keymaybe);
+      }
+    }
+    return zeroVal(t->elem->size);
+  }
+dohash:
+  std::uint64_t hash = hashOf(t, h, &key);
+  std::uintptr_t m = bucketMask(h->B);
+  bmap* b = bucketAt(t, h->buckets, hash & m);
+  if (h->oldbuckets != nullptr) {
+    if (!isSameSizeGrow(h)) m >>= 1;
+    bmap* oldb = bucketAt(t, h->oldbuckets, hash & m);
+    if (!evacuated(oldb)) b = oldb;
+  }
+  std::uint8_t top = tophash(hash);
+  for (; b != nullptr; b = overflowOf(t, b)) {
+    for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+      String* k = strKeyAt(b, i);
+      if (k->len != key.len || tophashes(b)[i] != top) continue;
+      if (sameBytes(k, key)) {
+        *ok = true;
+        return strElemAt(t, b, i);
+      }
+    }
+  }
+  return zeroVal(t->elem->size);
+}
+
+}  // namespace
+
+void* mapaccess1_faststr(const maptype* t, hmap* h, String key) {
+  bool ok;
+  return faststrAccess(t, h, key, &ok);
+}
+
+void* mapaccess2_faststr(const maptype* t, hmap* h, String key, bool* ok) {
+  return faststrAccess(t, h, key, ok);
+}
+
+void* mapassign_faststr(const maptype* t, hmap* h, String key) {
+  if (h == nullptr) throw Panic("assignment to entry in nil map");
+  if (h->flags & hashWriting) fatal("concurrent map writes");
+  std::uint64_t hash = hashOf(t, h, &key);
+  h->flags ^= hashWriting;
+  if (h->buckets == nullptr)
+    h->buckets = heap_alloc(t->bucketsize, HeapRole::buckets, h, h->B, 1);
+
+  bmap* insertb;
+  std::uintptr_t inserti;
+again:
+  {
+    std::uintptr_t bucket = hash & bucketMask(h->B);
+    if (growing(h)) growWork(t, h, bucket);
+    bmap* b = bucketAt(t, h->buckets, bucket);
+    std::uint8_t top = tophash(hash);
+    insertb = nullptr;
+    inserti = 0;
+    for (;;) {
+      bool stop = false;
+      for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+        if (tophashes(b)[i] != top) {
+          if (isEmpty(tophashes(b)[i]) && insertb == nullptr) {
+            insertb = b;
+            inserti = i;
+          }
+          if (tophashes(b)[i] == emptyRest) {
+            stop = true;
+            break;
+          }
+          continue;
+        }
+        String* k = strKeyAt(b, i);
+        if (k->len != key.len) continue;
+        if (!sameBytes(k, key)) continue;
+        // Already present: point the stored key at the new bytes (the old
+        // ones can then be collected), keep the elem slot.
+        insertb = b;
+        inserti = i;
+        k->str = key.str;
+        goto done;
+      }
+      if (stop) break;
+      bmap* ovf = overflowOf(t, b);
+      if (ovf == nullptr) break;
+      b = ovf;
+    }
+
+    if (!growing(h) && (overLoadFactor(h->count + 1, h->B) || tooManyOverflowBuckets(h->noverflow, h->B))) {
+      hashGrow(t, h);
+      goto again;
+    }
+    if (insertb == nullptr) {
+      insertb = newoverflow(t, h, b);
+      inserti = 0;
+    }
+    tophashes(insertb)[inserti & (bucketCnt - 1)] = top;
+    *strKeyAt(insertb, inserti) = key;
+    h->count++;
+  }
+
+done:
+  void* elem = strElemAt(t, insertb, inserti);
+  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
+  h->flags &= ~hashWriting;
+  afterWrite(t, h, "mapassign_faststr");
+  return elem;
+}
+
+void mapdelete_faststr(const maptype* t, hmap* h, String key) {
+  if (h == nullptr || h->count == 0) return;
+  if (h->flags & hashWriting) fatal("concurrent map writes");
+  std::uint64_t hash = hashOf(t, h, &key);
+  h->flags ^= hashWriting;
+
+  std::uintptr_t bucket = hash & bucketMask(h->B);
+  if (growing(h)) growWork(t, h, bucket);
+  bmap* b = bucketAt(t, h->buckets, bucket);
+  bmap* bOrig = b;
+  std::uint8_t top = tophash(hash);
+  for (; b != nullptr; b = overflowOf(t, b)) {
+    bool stop = false;
+    for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+      String* k = strKeyAt(b, i);
+      if (k->len != key.len || tophashes(b)[i] != top) continue;
+      if (!sameBytes(k, key)) continue;
+      // Drop the key's pointer so its bytes can be collected; len stays.
+      k->str = nullptr;
+      std::memset(strElemAt(t, b, i), 0, t->elemsize);
+      tophashes(b)[i] = emptyOne;
+      markEmptyRest(t, bOrig, b, i);
+      h->count--;
+      if (h->count == 0) h->hash0 = fastrand();
+      stop = true;
+      break;
+    }
+    if (stop) break;
+  }
+  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
+  h->flags &= ~hashWriting;
+  afterWrite(t, h, "mapdelete_faststr");
+}
+
+}  // namespace gomap
