@@ -35,6 +35,12 @@ def _one_line(exc: BaseException) -> str:
     return text
 
 
+def _user_message(name: str, exc: BaseException) -> str:
+    """One line naming the command, once (gomapcore's parser errors already do)."""
+    msg = _one_line(exc)
+    return msg if msg.startswith("gomap") else f"gomap {name}: {msg}"
+
+
 def _debug() -> bool:
     return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
 
@@ -347,7 +353,7 @@ def _run(name: str, arg: str) -> None:
     try:
         out = _commands().dispatch(_TARGET, name, arg)
     except GomapError as e:
-        raise gdb.GdbError(f"gomap {name}: {_one_line(e)}") from None
+        raise gdb.GdbError(_user_message(name, e)) from None
     except gdb.GdbError:
         raise
     except KeyboardInterrupt:
@@ -452,7 +458,7 @@ def _print_limit() -> int:
         n = gdb.parameter("print elements")
     except (gdb.error, RuntimeError):
         return 200
-    return n if n else 1 << 62  # 0/None: unlimited
+    return n if n else None  # 0/None: unlimited
 
 
 def _summarize(value: Value):

@@ -40,6 +40,12 @@ def _one_line(exc) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _user_message(name: str, exc: BaseException) -> str:
+    """One line naming the command, once (gomapcore's parser errors already do)."""
+    msg = _one_line(exc)
+    return msg if msg.startswith("gomap") else f"gomap {name}: {msg}"
+
+
 def _debug() -> bool:
     return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
 
@@ -256,7 +262,13 @@ class LldbTarget(Target):
         desc = _TYPES.desc(t)
         size = t.GetByteSize()
         addr = None
-        if v.GetValueType() != lldb.eValueTypeRegister:
+        vt = v.GetValueType()
+        # An expression's scalar result (`$rax`, `p + 8`) lives in a buffer LLDB
+        # allocated: its address means nothing to the user, only its bytes do.
+        # A struct result (`*m.h`) keeps the address of the object it names.
+        scalar = not (t.GetTypeClass() & (lldb.eTypeClassStruct | lldb.eTypeClassClass |
+                                          lldb.eTypeClassUnion | lldb.eTypeClassArray))
+        if vt != lldb.eValueTypeRegister and not (vt == lldb.eValueTypeConstResult and scalar):
             a = v.GetLoadAddress()
             if a != _INVALID:
                 addr = a
@@ -433,7 +445,7 @@ def run_command(debugger, name: str, command: str, exe_ctx, result) -> None:
         target = LldbTarget.from_exe_ctx(debugger, exe_ctx)
         out = _commands().dispatch(target, name, command)
     except GomapError as e:
-        result.SetError(f"gomap {name}: {_one_line(e)}")
+        result.SetError(_user_message(name, e))
         return
     except KeyboardInterrupt:
         result.SetError(f"gomap {name}: interrupted")
