@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gomapcore.target import MemoryReadError, Target
+from fakes import FakeTarget
 
 REGISTRY_ADDR = 0x600000
 RECORDS_ADDR = 0x700000
@@ -61,33 +61,18 @@ def pack_hmap(count=0, flags=0, B=0, noverflow=0, hash0=0, buckets=0, oldbuckets
     return bytes(b)
 
 
-class ImageTarget(Target):
-    """Memory as a few byte segments, plus symbols; counts reads so tests can
-    assert that the registry is read in bulk."""
-    name = "fake"
+class HeapTarget(FakeTarget):
+    """fakes.FakeTarget plus the registry symbol, logging (addr, size) of every read
+    so tests can assert that the registry is read in bulk."""
 
     def __init__(self):
-        self.segments: dict = {}
+        super().__init__()
         self.symbols: dict = {}
-        self.reads: list = []
-
-    def write(self, addr: int, data: bytes) -> None:
-        self.segments[addr] = bytearray(data)
-
-    def is_running(self) -> bool:
-        return True
+        self.read_log: list = []
 
     def read_memory(self, addr: int, size: int) -> bytes:
-        self.reads.append((addr, size))
-        out, covered = bytearray(size), 0
-        for base, seg in self.segments.items():   # segments never overlap
-            lo, hi = max(addr, base), min(addr + size, base + len(seg))
-            if lo < hi:
-                out[lo - addr:hi - addr] = seg[lo - base:hi - base]
-                covered += hi - lo
-        if covered != size:
-            raise MemoryReadError(addr, size, "unmapped")
-        return bytes(out)
+        self.read_log.append((addr, size))
+        return super().read_memory(addr, size)
 
     def symbol_address(self, name: str) -> Optional[int]:
         return self.symbols.get(name)
@@ -116,19 +101,25 @@ class Scene:
             self.memory[addr] = fill if fill is not None else bytes(size)
         return rec
 
-    def target(self, **header) -> ImageTarget:
-        t = ImageTarget()
-        for a, data in self.memory.items():
-            t.write(a, data)
+    def target(self, **header) -> HeapTarget:
+        t = HeapTarget()
+        # Touching pieces become one region, so a coalesced read across them works
+        # as it would in a process.
+        for a, data in sorted(self.memory.items()):
+            last = max(t.regions, default=None)
+            if last is not None and last + len(t.regions[last]) == a:
+                t.regions[last] += data
+            else:
+                t.regions[a] = bytearray(data)
         blob = b"".join(pack_record(**r) for r in self.records)
-        t.write(RECORDS_ADDR, blob + bytes(64 * 4))
+        t.regions[RECORDS_ADDR] = bytearray(blob + bytes(64 * 4))
         totals = {s: sum(r["size"] for r in self.records if r["state"] == s) for s in STATE}
         hdr = dict(records_addr=RECORDS_ADDR, count=len(self.records),
                    capacity=len(self.records) + 4, seq=self.seq, gc_cycles=self.gc_cycles,
                    live=totals["live"], unreachable=totals["unreachable"],
                    freed=totals["freed"])
         hdr.update(header)
-        t.write(REGISTRY_ADDR, pack_registry(**hdr))
+        t.regions[REGISTRY_ADDR] = bytearray(pack_registry(**hdr))
         t.symbols["gomap_heap_registry"] = REGISTRY_ADDR
         return t
 
@@ -164,5 +155,6 @@ def grow_scene(b_oldbuckets: int = 0) -> Scene:
     s.alloc(MAP_C, 48, MAP_C, "hmap", state="unreachable", dead_seq=13, alloc_seq=11)
     s.alloc(C_ARR, BS, MAP_C, "buckets", B=0, nbuckets=1, state="unreachable", dead_seq=13,
             alloc_seq=12)
+    s.memory[MAP_C] = pack_hmap(count=1, B=0, buckets=C_ARR)
     s.gc_cycles = 1
     return s
