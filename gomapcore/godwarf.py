@@ -12,6 +12,8 @@ What Go's compiler and linker emit (go1.19, amd64):
 - `map[K]V` is a DW_TAG_typedef of `*hash<K,V>`, and carries Go's own
   attributes: DW_AT_go_kind (reflect.Kind), DW_AT_go_key and DW_AT_go_elem
   (K and V), DW_AT_go_runtime_type (address of the runtime type descriptor);
+- a defined type appears twice: `typedef main.Rec` of `struct main.Rec` (K and
+  V of a map point at the typedef; strip_typedefs() reaches the fields);
 - every function's frame base is DW_OP_call_frame_cfa; parameters, even in
   -N -l builds, have location lists (in a register at entry under the register
   ABI, then in their spill slot at the CFA); optimised builds describe
@@ -307,6 +309,48 @@ class GoProgram:
                 names.remove(v.name)
             names.append(v.name)
         return names
+
+    def location_ranges(self, name: str, pc: int) -> list[tuple[int, int, bytes]]:
+        """Where the variable `name` (in scope at pc) has a location:
+        (low, high, DWARF expression) for each pc range of its location list,
+        or one range covering the whole function for a single expression.
+        A debugger can use it to say from where on a variable is available."""
+        cu, func = self._function_die(pc)
+        if func is None:
+            raise GomapError(f"no Go function with debug info at pc {pc:#x}")
+        found: list[GoVariable] = []
+        self._scopes_at(func, pc, found)
+        matches = [v for v in found if v.name == name]
+        if not matches:
+            raise GomapError(f"no variable named '{name}' in {self._die_name(func)} at pc {pc:#x}")
+        return self._location_list(self._die(matches[-1].die_offset), cu, func)
+
+    def _location_list(self, var_die, cu, func) -> list[tuple[int, int, bytes]]:
+        loc = var_die.attributes.get("DW_AT_location")
+        if loc is None:
+            return []
+        if loc.form in ("DW_FORM_exprloc", "DW_FORM_block1", "DW_FORM_block2",
+                        "DW_FORM_block4", "DW_FORM_block"):
+            low, high = self._ranges_of(func, 0)[0]
+            return [(low, high, bytes(loc.value))]
+        if self._loclists is None:
+            self._loclists = self._dwarf.location_lists()
+            if self._loclists is None:
+                raise GomapError("the program has no .debug_loc: cannot place variables")
+        top = cu.get_top_DIE()
+        base = top.attributes["DW_AT_low_pc"].value if "DW_AT_low_pc" in top.attributes else 0
+        out = []
+        for entry in self._loclists.get_location_list_at_offset(loc.value):
+            if hasattr(entry, "base_address"):
+                base = entry.base_address
+                continue
+            if not hasattr(entry, "loc_expr"):
+                continue
+            if getattr(entry, "is_absolute", False):
+                out.append((entry.begin_offset, entry.end_offset, bytes(entry.loc_expr)))
+            else:
+                out.append((base + entry.begin_offset, base + entry.end_offset, bytes(entry.loc_expr)))
+        return out
 
     def _location_expr(self, var_die, cu, pc: int, name: str) -> bytes:
         loc = var_die.attributes.get("DW_AT_location")
