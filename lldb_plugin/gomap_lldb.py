@@ -46,6 +46,20 @@ def _user_message(name: str, exc: BaseException) -> str:
     return msg if msg.startswith("gomap") else f"gomap {name}: {msg}"
 
 
+_MORE = re.compile(r"\+(\d+) more\]$")
+
+
+def short_summary(delve_line: str, shown: int) -> str:
+    """`map[K]V len: N` (or `map[K]V nil`) from gomapcore's Delve line: the
+    pretty-printer's one line, the entries being its children.
+    (Should move to gomapcore: summarize() could return the count.)"""
+    if delve_line.startswith("<") or delve_line.endswith(" nil"):
+        return delve_line
+    type_name = delve_line.split(" [", 1)[0]
+    m = _MORE.search(delve_line)
+    return f"{type_name} len: {shown + (int(m.group(1)) if m else 0)}"
+
+
 def _debug() -> bool:
     return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
 
@@ -290,7 +304,10 @@ class LldbTarget(Target):
 
     def _go_locate(self, go, name: str) -> Value:
         try:
-            return go.locate(name, self.pc(), self.register, self.read_memory)
+            # Above the innermost frame the pc is a return address: scopes are
+            # looked up inside the call, as gdb does.
+            outer = self.frame.GetFrameID() > 0
+            return go.locate(name, self.pc(), self.register, self.read_memory, outer_frame=outer)
         except GomapError:
             raise
         except Exception as e:  # noqa: BLE001 - pyelftools errors are one line too
@@ -536,8 +553,10 @@ def _describe(valobj, limit: int):
 
 
 def map_summary(valobj, internal_dict, options=None):
-    summary, _ = _describe(valobj, _max_children(valobj))
-    return summary
+    # Only the type and length: the entries are the children just below, and
+    # an argument in a backtrace line must stay one short line.
+    summary, children = _describe(valobj, 1)
+    return short_summary(summary, len(children))
 
 
 class MapSynthetic:
