@@ -153,6 +153,8 @@ class GoProgram:
         self._type_scan: Optional[Iterator] = None
         self._loclists = None
         self._rangelists = None
+        self._funcsyms: Optional[list[tuple[int, int, str]]] = None
+        self._funcsym_addrs: list[int] = []
 
     def close(self) -> None:
         self._stream.close()
@@ -238,8 +240,27 @@ class GoProgram:
             return cu, cu.get_DIE_from_refaddr(funcs[i][2])
         return cu, None
 
+    def _symbols(self) -> list[tuple[int, int, str]]:
+        """(address, size, name) of every function symbol, sorted: naming a pc
+        from .symtab avoids walking a large unit's DWARF (runtime's takes
+        about 0.4 s) when only the name is wanted."""
+        if self._funcsyms is None:
+            syms = []
+            symtab = self._elf.get_section_by_name(".symtab")
+            for sym in (symtab.iter_symbols() if symtab is not None else ()):
+                if sym["st_info"]["type"] == "STT_FUNC" and sym["st_value"]:
+                    syms.append((sym["st_value"], sym["st_size"], sym.name))
+            syms.sort()
+            self._funcsyms = syms
+            self._funcsym_addrs = [s[0] for s in syms]
+        return self._funcsyms
+
     def function_at(self, pc: int) -> Optional[str]:
         """Go name of the function containing pc (e.g. "main.checkpoint"), or None."""
+        syms = self._symbols()
+        i = bisect.bisect_right(self._funcsym_addrs, pc) - 1
+        if i >= 0 and syms[i][0] <= pc < syms[i][0] + max(syms[i][1], 1):
+            return syms[i][2]
         _, die = self._function_die(pc)
         return self._die_name(die) if die is not None else None
 
@@ -253,15 +274,10 @@ class GoProgram:
     def find_function(self, name: str) -> Optional[GoFunction]:
         """A function by its Go name, from the symbol table (cheap) refined by
         DWARF. Used to place breakpoints where the debugger cannot name Go code."""
-        symtab = self._elf.get_section_by_name(".symtab")
-        if symtab is None:
-            return None
-        for sym in symtab.get_symbol_by_name(name) or ():
-            if sym["st_info"]["type"] == "STT_FUNC" and sym["st_value"]:
-                info = self.function_info(sym["st_value"])
-                if info is not None:
-                    return info
-                return GoFunction(name, sym["st_value"], sym["st_value"] + sym["st_size"], -1)
+        for addr, size, sym in self._symbols():
+            if sym == name:
+                info = self.function_info(addr)
+                return info if info is not None else GoFunction(name, addr, addr + size, -1)
         return None
 
     def _die_name(self, die) -> Optional[str]:

@@ -303,3 +303,48 @@ def test_locate_agrees_with_gdb(binaries, tmp_path, build, situation, func):
     else:  # and the optimised build's gap where m is gone
         assert any("optimised away" in r.get("mine_error", "") for r in records
                    if r["name"] == "m" and not r["outer"])
+
+
+# --- the Go test programs themselves ----------------------------------------------
+
+def _ground(binary, situation):
+    proc = subprocess.run([binary, situation], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("GROUND ")]
+    assert len(lines) == 1 and proc.stdout.rstrip().endswith("DONE")
+    return json.loads(lines[0][7:])
+
+
+@pytest.mark.parametrize("build", ["debug", "opt"])
+def test_situations_are_what_they_claim(binaries, build):
+    """Each program's own ground truth shows the map state it is named for;
+    the debugger tests rely on it."""
+    g = {s: _ground(binaries[build], s) for s in
+         ("small", "large", "midgrow", "samesize", "deleted", "iterator",
+          "strkeys", "structvals", "bigkeys")}
+    for s, d in g.items():
+        assert d["count"] == d["len"] == len(d["entries"]), s
+        assert d["hmap"] and d["buckets"], s
+    assert g["small"]["type"] == "map[string]int" and g["small"]["B"] == 0
+    assert g["large"]["count"] == 100000 and g["large"]["oldbuckets"] == 0
+    mid = g["midgrow"]
+    assert mid["oldbuckets"] and mid["flags"] & 8 == 0 and 0 < mid["nevacuate"] < 2 ** (mid["B"] - 1)
+    same = g["samesize"]
+    assert same["oldbuckets"] and same["flags"] & 8
+    assert g["deleted"]["count"] == 200
+    it = g["iterator"]
+    assert it["oldbuckets"] and it["flags"] & 2  # oldIterator: an iterator may use oldbuckets
+    assert any(e["k"] == "" for e in g["strkeys"]["entries"])
+    assert g["structvals"]["type"] == "map[int32]main.Rec"
+    assert g["structvals"]["entries"][0]["v"].keys() == {"A", "B", "C", "D", "E"}
+    assert g["bigkeys"]["type"] == "map[main.BigKey]main.BigVal"
+    assert subprocess.run([binaries[build], "nosuch"], capture_output=True).returncode == 2
+
+
+def test_function_names_from_symbols(programs):
+    prog = programs["opt"]
+    f = prog.find_function("runtime.mapassign_fast64")
+    assert f is not None
+    assert prog.function_at(f.low_pc + 1) == "runtime.mapassign_fast64"
+    assert prog.function_at(f.low_pc - 1) != "runtime.mapassign_fast64"
+    assert prog.find_function("runtime.hashGrow") is not None
