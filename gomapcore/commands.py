@@ -36,7 +36,7 @@ class ArgParser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="store_true", help="show this help")
 
     def error(self, message: str):
-        raise GomapError(f"{self.prog}: {message} (see 'help {self.prog}')")
+        raise GomapError(f"{message} (see 'help {self.prog}')")
 
     def exit(self, status: int = 0, message: Optional[str] = None):
         raise GomapError(message.strip() if message else f"{self.prog}: bad arguments")
@@ -109,11 +109,63 @@ def _print(p: ArgParser):
 
     def run(target: Target, a: argparse.Namespace) -> str:
         if a.n is not None and a.n < 0:
-            raise GomapError("gomap print: -n must be 0 or more")
+            raise GomapError("-n must be 0 or more")
         snap = snapshot_of(target, " ".join(a.expr), a.type)
         if a.json:
-            return render.print_json(snap, None if a.all else None)
+            return render.print_json(snap)
         return render.print_text(snap, None if a.all else a.n, a.verbose)
+    return run
+
+
+# --- gomap buckets -------------------------------------------------------------
+
+@command("buckets", "bucket arrays: old/new, tophash states, chains, evacuation",
+         "Show each bucket of the new array and, during a grow, the old one: address range, "
+         "tophash bytes and their meaning, keys and values, overflow chain (preallocated "
+         "buckets marked), and for old buckets whether they are evacuated (to X and/or Y) or "
+         "pending; the bucket nevacuate points at is marked.")
+def _buckets(p: ArgParser):
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--old", action="store_true", help="only the old array")
+    g.add_argument("--new", action="store_true", help="only the new array")
+    p.add_argument("--json", action="store_true", help="JSON: arrays, buckets, slots, chains")
+    p.add_argument("--type", dest="type", metavar="T",
+                   help="the map's type, e.g. 'map[string]int64', for a plain hmap* or an address")
+    p.add_argument("expr", metavar="EXPR", help="the map (quote it if it has spaces)")
+    p.add_argument("index", nargs="*", type=int, metavar="INDEX", help="only these bucket indexes")
+
+    def run(target: Target, a: argparse.Namespace) -> str:
+        from . import render_buckets
+        snap = snapshot_of(target, a.expr, a.type)
+        which = "old" if a.old else "new" if a.new else "both"
+        if a.json:
+            import json
+            return json.dumps(render_buckets.buckets_json(snap, which, a.index or None))
+        return render_buckets.buckets_text(snap, which, a.index or None,
+                                           color=render_buckets.want_color(target))
+    return run
+
+
+# --- gomap dot -------------------------------------------------------------------
+
+@command("dot", "Graphviz of hmap -> new/old arrays -> overflow chains",
+         "Write the map's structure as Graphviz: the hmap, the new array and (during a grow) "
+         "the old one in another colour, overflow chains, evacuation edges. Without -o the "
+         "dot text is printed; -o FILE.dot writes it, -o FILE.svg or .png runs Graphviz.")
+def _dot(p: ArgParser):
+    p.add_argument("-o", dest="output", metavar="FILE", help="write to FILE (.dot, .svg, .png)")
+    p.add_argument("--type", dest="type", metavar="T",
+                   help="the map's type, e.g. 'map[string]int64', for a plain hmap* or an address")
+    _expr = p.add_argument("expr", nargs="+", metavar="EXPR", help="the map")
+    del _expr
+
+    def run(target: Target, a: argparse.Namespace) -> str:
+        from . import render_dot
+        snap = snapshot_of(target, " ".join(a.expr), a.type)
+        text = render_dot.to_dot(snap)
+        if a.output:
+            return render_dot.write_dot(text, a.output)
+        return text
     return run
 
 
@@ -145,7 +197,7 @@ def dispatch(target: Target, name: str, argstring: str) -> str:
         try:
             argv = shlex.split(argstring)
         except ValueError as e:
-            raise GomapError(f"gomap {name}: {e}") from None
+            raise GomapError(str(e)) from None
         try:
             args = cmd.parser.parse(argv)
         except _HelpRequested as h:
@@ -160,7 +212,7 @@ def dispatch(target: Target, name: str, argstring: str) -> str:
         if os.environ.get("GOMAP_DEBUG") == "1":
             traceback.print_exc()
         where = f"{type(e).__name__}: {e}".splitlines()[0]
-        raise GomapError(f"gomap {name}: internal error ({where}); set GOMAP_DEBUG=1 for details") from None
+        raise GomapError(f"internal error ({where}); set GOMAP_DEBUG=1 for details") from None
 
 
 def dispatch_line(target: Target, line: str) -> str:

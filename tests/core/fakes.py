@@ -103,9 +103,14 @@ class FakeTarget(Target):
 
     # memory
     def alloc(self, size: int, align: int = 16) -> int:
+        """Like a heap: allocations follow each other in one mapped arena, with small
+        gaps, so a read spanning several allocations works as in a real process."""
         addr = (self._next + align - 1) // align * align
-        self.regions[addr] = bytearray(size)
-        self._next = addr + size + 64   # a gap so neighbours never merge by accident
+        end = addr + size + 16
+        heap = self.regions.setdefault(0x10000, bytearray())
+        if end - 0x10000 > len(heap):
+            heap.extend(bytes(end - 0x10000 - len(heap)))
+        self._next = end
         return addr
 
     def _find(self, addr: int, size: int) -> Optional[tuple[bytearray, int]]:
