@@ -28,7 +28,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple, Optional
 
-from .sizeclasses import roundupsize  # noqa: F401  (re-exported for heapblock)
+from .sizeclasses import roundupsize
 from .target import GomapError, MemoryReadError, Target
 
 REGISTRY_SYMBOL = "gomap_heap_registry"
@@ -428,4 +428,105 @@ def allocs(st: HeapView, map_addr: Optional[int] = None, by: str = "map") -> tup
             "garbage": {"count": tot["unreachable"][0], "bytes": tot["unreachable"][1]},
             "freed": {"count": tot["freed"][0], "bytes": tot["freed"][1]},
             "groups": [_allocs_row_json(row, by) for row in ordered]}
+    return "\n".join(lines), data
+
+
+# --- a real Go program: no registry, only what the map reaches now -------------------
+
+def has_registry(target: Target) -> bool:
+    return bool(target.symbol_address(REGISTRY_SYMBOL))
+
+
+def reachable(target: Target, snap) -> tuple:
+    """(text, data): the memory a map reaches now, from a gomapcore Snapshot -- for a
+    program without the engine's registry (a Go binary), where only the present is
+    known: hmap, bucket arrays with their preallocated overflow (as allocated, size
+    class included), overflow buckets from the chains and from mapextra's
+    overflow/oldoverflow slices (with the slices themselves), and out-of-line keys
+    and elems of live slots."""
+    from .snapshot import MIN_TOP_HASH as LIVE_TOP   # the snapshot's tophash facts
+    h = snap.hmap
+    items: list = []   # (role, addr, bytes, old)
+    if h is not None:
+        lay = snap.layout
+        bs = lay.bucketsize
+        items.append(("hmap", h.addr, roundupsize(HMAP_SIZE), False))
+        arrays = [a for a in (snap.new, snap.old) if a is not None]
+        for arr in arrays:
+            items.append(("buckets", arr.base, roundupsize(arr.nalloc * bs), arr.which == "old"))
+        inside = [(a.base, a.base + a.nalloc * bs) for a in arrays]
+        seen_ovf: set = set()
+        ind_keys: set = set()
+        ind_elems: set = set()
+        for arr in arrays:
+            for b in arr.buckets:
+                for pos, node in enumerate(b.chain):
+                    if pos and not any(lo <= node.addr < hi for lo, hi in inside) \
+                            and node.addr not in seen_ovf:
+                        seen_ovf.add(node.addr)
+                        items.append(("overflow", node.addr, roundupsize(bs), arr.which == "old"))
+                    for i, top in enumerate(node.tophash):
+                        if top < LIVE_TOP:
+                            continue
+                        base = node.off + lay.keys_off + i * lay.keysize
+                        if lay.indirect_key:
+                            ind_keys.add(int.from_bytes(node.buf[base:base + 8], "little"))
+                        base = node.off + lay.elems_off + i * lay.elemsize
+                        if lay.indirect_elem:
+                            ind_elems.add(int.from_bytes(node.buf[base:base + 8], "little"))
+        for p in sorted(ind_keys - {0}):
+            items.append(("indirect_key", p, roundupsize(lay.key_type.size), False))
+        for p in sorted(ind_elems - {0}):
+            items.append(("indirect_elem", p, roundupsize(lay.elem_type.size), False))
+        if h.extra:
+            items.append(("mapextra", h.extra, roundupsize(24), False))
+            try:
+                ovf, oldovf, _ = struct.unpack("<QQQ", target.read_memory(h.extra, 24))
+            except MemoryReadError:
+                ovf = oldovf = 0
+            for sp, old in ((ovf, False), (oldovf, True)):
+                if not sp:
+                    continue
+                try:
+                    arr_p, ln, cap = struct.unpack("<Qqq", target.read_memory(sp, 24))
+                except MemoryReadError:
+                    continue
+                items.append(("mapextra", sp, roundupsize(24), old))
+                if arr_p and 0 < ln <= cap <= 1 << 24:
+                    items.append(("mapextra", arr_p, roundupsize(cap * 8), old))
+                    try:
+                        ptrs = struct.iter_unpack("<Q", target.read_memory(arr_p, ln * 8))
+                    except MemoryReadError:
+                        continue
+                    for (p,) in ptrs:
+                        if p and p not in seen_ovf:
+                            seen_ovf.add(p)
+                            items.append(("overflow", p, roundupsize(bs), old))
+    groups: dict = {}
+    for role, _, size, old in items:
+        g = groups.setdefault(role, {"key": role, "count": 0, "bytes": 0, "old_count": 0,
+                                     "old_bytes": 0})
+        g["count"] += 1
+        g["bytes"] += size
+        if old:
+            g["old_count"] += 1
+            g["old_bytes"] += size
+    rows = sorted(groups.values(), key=lambda g: (-g["bytes"], g["key"]))
+    total = sum(g["bytes"] for g in rows)
+    note = ("lifetimes (garbage, freed, sequence numbers) need the gomap engine's heap "
+            "registry; this is what the map reaches now (string bytes not counted)")
+    addr = h.addr if h is not None else 0
+    lines = [f"map {addr:#x}{' (nil)' if h is None else ''}: {total} bytes reachable in "
+             f"{len(items)} allocations (no heap registry: {note})",
+             f"{'bytes':>12} {'%':>6} {'count':>7}  role"]
+    for g in rows:
+        pct = 100.0 * g["bytes"] / total if total else 0.0
+        old = f"  OLD {g['old_bytes']} bytes in {g['old_count']}" if g["old_count"] else ""
+        lines.append(f"{g['bytes']:>12} {pct:>5.1f}% {g['count']:>7}  {g['key']}{old}")
+    data = {"view": "inuse", "registry": False, "by": "role", "map": addr,
+            "live": {"count": len(items), "bytes": total,
+                     "old_count": sum(g["old_count"] for g in rows),
+                     "old_bytes": sum(g["old_bytes"] for g in rows), "groups": rows},
+            "allocations": [{"role": r, "addr": a, "size": s, "old": o} for r, a, s, o in items],
+            "note": note}
     return "\n".join(lines), data

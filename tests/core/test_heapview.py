@@ -322,3 +322,62 @@ def test_record_layout_is_64_bytes_per_heap_h():
     r = heapview.parse_records(rec)[0]
     assert r == heapview.HeapRecord(1, 2, 3, 4, 7, 8, 6, 3, 2, 5)
     assert len(pack_registry(0, 0, 0)) == 80
+
+
+# --- a Go program without a registry: reachable memory ---------------------------
+
+def _go_map_mid_grow():
+    """map[int64]int64 growing B=0 -> 1: old bucket 0 has one overflow bucket that
+    mapextra.oldoverflow lists (Go keeps pointer-free buckets' overflow there)."""
+    from fakes import I64, FakeTarget, MapImage, i64
+    t = FakeTarget()
+    m = MapImage(t, I64, I64)
+    new, old, ovf = m.array(2), m.array(1), m.overflow_bucket()
+    for i in range(8):
+        m.set_slot(old, i, 2)                      # evacuatedX
+    m.set_slot(ovf, 0, 0x90, i64(7), i64(70))      # not yet evacuated? chain of an evacuated
+    m.link(old, ovf)
+    m.set_slot(new, 0, 0x91, i64(1), i64(10))
+    backing = t.alloc(8)
+    t.write(backing, ovf.to_bytes(8, "little"))
+    sl = t.alloc(24)
+    t.write(sl, backing.to_bytes(8, "little") + (1).to_bytes(8, "little") * 2)
+    extra = t.alloc(24)
+    t.write(extra, bytes(8) + sl.to_bytes(8, "little") + bytes(8))
+    m.header(2, 1, new, oldbuckets=old, nevacuate=1, extra=extra)
+    m.bind("m")
+    return t, m, (new, old, ovf, extra, sl, backing)
+
+
+def test_reachable_memory_of_a_go_map():
+    from gomapcore.commands import snapshot_of
+    t, m, (new, old, ovf, extra, sl, backing) = _go_map_mid_grow()
+    text, d = heapview.reachable(t, snapshot_of(t, "m"))
+    allocs = {(a["role"], a["addr"]): (a["size"], a["old"]) for a in d["allocations"]}
+    assert allocs == {("hmap", m.hmap): (48, False), ("buckets", new): (288, False),
+                      ("buckets", old): (144, True), ("overflow", ovf): (144, True),
+                      ("mapextra", extra): (24, False), ("mapextra", sl): (24, True),
+                      ("mapextra", backing): (8, True)}
+    assert d["registry"] is False and d["live"]["bytes"] == 680
+    assert d["live"]["old_bytes"] == 144 + 144 + 24 + 8
+    assert "need the gomap engine" in text and "680 bytes reachable" in text
+
+
+def test_reachable_counts_out_of_line_elems_and_array_size_class():
+    from fakes import I64, FakeTarget, MapImage, array_of, i64, U8
+    from gomapcore.commands import snapshot_of
+    t = FakeTarget()
+    big = array_of(U8, 200)                       # > 128 bytes: stored behind a pointer
+    m = MapImage(t, I64, big)
+    arr = m.array(1)
+    m.set_slot(arr, 0, 0x80, i64(1), bytes(200))
+    m.set_slot(arr, 1, 0x81, i64(2), bytes(200))
+    m.set_slot(arr, 2, 1)                          # emptyOne: no elem counted
+    m.header(2, 0, arr)
+    m.bind("m")
+    _, d = heapview.reachable(t, snapshot_of(t, "m"))
+    groups = {g["key"]: g for g in d["live"]["groups"]}
+    assert groups["indirect_elem"] == {"key": "indirect_elem", "count": 2, "bytes": 416,
+                                       "old_count": 0, "old_bytes": 0}
+    # bucket: 8 + 8*8 + 8*8 + 8 = 144 bytes, one bucket: class 144.
+    assert groups["buckets"]["bytes"] == 144
