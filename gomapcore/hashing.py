@@ -1,0 +1,75 @@
+"""The engine's hashes, "gomap hash v1" (engine/include/gomap/hash.h), in Python.
+
+Used to say where a key belongs (tophash, bucket index) from hmap.hash0, without
+calling into the process. Not Go's AES hash: real Go programs' hashes cannot be
+recomputed from outside, the engine's can by design.
+"""
+from __future__ import annotations
+
+import math
+import struct
+
+from .target import GomapError
+
+K0 = 0xA0761D6478BD642F
+K1 = 0xE7037ED1A0B428DB
+K2 = 0x8EBC6AF09C88C6E3
+K3 = 0x589965CC75374CC3
+M64 = (1 << 64) - 1
+MIN_TOP_HASH = 5
+
+
+def mix(a: int, b: int) -> int:
+    """hi64(a*b) ^ lo64(a*b) of the 128-bit product."""
+    r = (a & M64) * (b & M64)
+    return (r >> 64) ^ (r & M64)
+
+
+def memhash(data: bytes, seed: int) -> int:
+    n = len(data)
+    h = mix((seed & M64) ^ K0, n ^ K1)
+    for off in range(0, n, 8):
+        w = int.from_bytes(data[off:off + 8], "little")   # the last word zero-padded
+        h = mix(w ^ K1, h ^ K2)
+    return mix(h ^ K3, n ^ K0)
+
+
+def memhash32(data: bytes, seed: int) -> int:
+    return memhash(bytes(data[:4]), seed)
+
+
+def memhash64(data: bytes, seed: int) -> int:
+    return memhash(bytes(data[:8]), seed)
+
+
+def strhash(s: bytes, seed: int) -> int:
+    """The hash of a string's bytes (not of its header)."""
+    return memhash(bytes(s), seed)
+
+
+def _float_hash(data: bytes, seed: int, fmt: str) -> int:
+    (x,) = struct.unpack(fmt, bytes(data[:struct.calcsize(fmt)]))
+    if math.isnan(x):
+        raise GomapError("a NaN key gets a random hash (every NaN is a new key): "
+                         "its bucket cannot be recomputed")
+    if x == 0:
+        return memhash(struct.pack(fmt, 0.0), seed)    # +0 and -0 are one key
+    return memhash(struct.pack(fmt, x), seed)
+
+
+def f64hash(data: bytes, seed: int) -> int:
+    return _float_hash(data, seed, "<d")
+
+
+def f32hash(data: bytes, seed: int) -> int:
+    return _float_hash(data, seed, "<f")
+
+
+def tophash(h: int) -> int:
+    """map.go tophash: the top byte, moved past the cell-state values."""
+    top = (h >> 56) & 0xFF
+    return top + MIN_TOP_HASH if top < MIN_TOP_HASH else top
+
+
+def bucket_index(h: int, B: int) -> int:
+    return h & ((1 << B) - 1)
