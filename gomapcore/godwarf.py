@@ -155,6 +155,7 @@ class GoProgram:
         self._rangelists = None
         self._funcsyms: Optional[list[tuple[int, int, str]]] = None
         self._funcsym_addrs: list[int] = []
+        self._by_runtime_type: Optional[dict[int, int]] = None
 
     def close(self) -> None:
         self._stream.close()
@@ -592,4 +593,34 @@ class GoProgram:
             return None
         die = self._die(self._type_names[td_name])
         a = die.attributes.get(DW_AT_go_runtime_type)
-        return a.value if a is not None and a.value else None
+        base = self._types_base()
+        return base + a.value if a is not None and a.value and base is not None else None
+
+    def _types_base(self) -> Optional[int]:
+        """Address of the symbol runtime.types: DW_AT_go_runtime_type is an
+        offset from it (the linker's type section), not an address."""
+        if not hasattr(self, "_types_base_addr"):
+            self._types_base_addr = None
+            symtab = self._elf.get_section_by_name(".symtab")
+            for sym in (symtab.get_symbol_by_name("runtime.types") or ()) if symtab else ():
+                self._types_base_addr = sym["st_value"]
+        return self._types_base_addr
+
+    def type_at_runtime_address(self, addr: int) -> Optional[TypeDesc]:
+        """The type whose runtime descriptor (*runtime._type) is at addr: what
+        an interface's eface._type or itab._type points at, so that a reader
+        can name an interface's dynamic type."""
+        if self._by_runtime_type is None:
+            if self._type_scan is None:
+                self._type_scan = self._scan_type_names()
+            for _ in self._type_scan:
+                pass
+            index: dict[int, int] = {}
+            for off in self._type_names.values():
+                a = self._die(off).attributes.get(DW_AT_go_runtime_type)
+                if a is not None and a.value:
+                    index.setdefault(a.value, off)
+            self._by_runtime_type = index
+        base = self._types_base()
+        off = self._by_runtime_type.get(addr - base) if base is not None else None
+        return self.type_at(off) if off is not None else None

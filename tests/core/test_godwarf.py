@@ -90,7 +90,16 @@ def test_lookup_type_by_go_name(programs):
     assert [f.name for f in sl.fields] == ["array", "len", "cap"] and sl.size == 24
     err = prog.lookup_type("error")
     assert err.kind is Kind.INTERFACE and [f.name for f in err.fields] == ["tab", "data"]
-    assert prog.runtime_type_address("map[int64]int64")
+    # What runtime.mapassign_fast64 gets in RAX (maptype, whose first field is
+    # the _type) in this build, as gdb shows it: runtime.types + the DWARF offset.
+    from elftools.elf.elffile import ELFFile
+    with open(prog.path, "rb") as f:
+        types = ELFFile(f).get_section_by_name(".symtab").get_symbol_by_name("runtime.types")[0]
+    rt = prog.runtime_type_address("map[int64]int64")
+    assert rt > types["st_value"]
+    assert rt and prog.type_at_runtime_address(rt).name == "map[int64]int64"
+    assert prog.type_at_runtime_address(prog.runtime_type_address("main.Rec")).name == "main.Rec"
+    assert prog.type_at_runtime_address(1) is None
 
 
 def test_string_keys_struct_values_and_big_keys(programs):
