@@ -112,7 +112,7 @@ def fmt_n(n: int) -> str:
     return f"{n // 1000000}M" if n % 1000000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
-def table(rows: list[Row], command: str) -> str:
+def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
     by = {(r.keytype, r.workload, r.n, r.peer): r.median_ns for r in rows}
     keys = sorted({(r.keytype, r.workload, r.n) for r in rows},
                   key=lambda k: (k[0] != "uint64", k[2], WORKLOAD_ORDER.index(k[1])
@@ -123,7 +123,8 @@ def table(rows: list[Row], command: str) -> str:
     if command:
         out.append(f"Command: `{command}`  ")
     reps = sorted({r.reps for r in rows})
-    out.append(f"Median of {'/'.join(map(str, reps))} runs per cell, milliseconds. Ratios are engine time / peer time "
+    what = "process CPU time" if clock == "cpu" else "wall-clock time"
+    out.append(f"Median of {'/'.join(map(str, reps))} runs per cell, milliseconds of {what}. Ratios are engine time / peer time "
                "(below 1: the engine is faster); ✓/✗ against the targets: ≤ 0.8 vs Go, ≤ 1.5 vs absl, "
                "registry cost (engine / engine-norec) ≤ 1.05.")
     out.append("")
@@ -152,6 +153,7 @@ def main() -> int:
     ap.add_argument("--check-only", action="store_true", help="only verify checksums")
     ap.add_argument("--out", help="also write the Markdown table here")
     ap.add_argument("--command", default="", help="the command that produced the figures")
+    ap.add_argument("--clock", default="cpu", choices=["cpu", "wall"], help="the clock the figures used")
     a = ap.parse_args()
     try:
         rows = [r for p in a.tsv for r in read_tsv(p)]
@@ -165,7 +167,7 @@ def main() -> int:
     for e in errors:
         print(f"report.py: {e}", file=sys.stderr)
     if not a.check_only:
-        text = table(rows, a.command)
+        text = table(rows, a.command, a.clock)
         sys.stdout.write(text)
         if a.out:
             with open(a.out, "w", encoding="utf-8") as f:

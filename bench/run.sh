@@ -5,16 +5,20 @@
 #
 #   bench/run.sh           1M (uint64 and string keys, 5 reps) and 10M (uint64, 3 reps)
 #   bench/run.sh --quick   1M only, 3 reps (about a minute)
+#   --wall                 wall-clock time instead of process CPU time (the
+#                          default, which other jobs on the machine disturb less)
 #
 # Raw TSV lines stay in build/bench/ for anyone who wants other views.
 # Absolute times drift between machines and runs; the ratios are what to read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
+clock=cpu
 for a in "$@"; do
   case "$a" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --wall) clock=wall ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,13 +48,14 @@ run() {  # run <name> <args...>: one engine_bench and one gobench pass
 }
 
 if [ $quick = 1 ]; then
-  run 1m --sizes=1000000 --str-sizes=1000000 --reps=3
+  run 1m --sizes=1000000 --str-sizes=1000000 --reps=3 --clock=$clock
   cmd="bench/run.sh --quick"
 else
-  run 1m --sizes=1000000 --str-sizes=1000000 --reps=5
-  run 10m --sizes=10000000 --str-sizes= --reps=3
+  run 1m --sizes=1000000 --str-sizes=1000000 --reps=5 --clock=$clock
+  run 10m --sizes=10000000 --str-sizes= --reps=3 --clock=$clock
   cmd="bench/run.sh"
 fi
+[ $clock = wall ] && cmd="$cmd --wall"
 
-python3 bench/report.py --out bench/RESULTS.md --command "$cmd" "$out"/*.tsv
+python3 bench/report.py --out bench/RESULTS.md --command "$cmd" --clock $clock "$out"/*.tsv
 echo "(written to bench/RESULTS.md)" >&2

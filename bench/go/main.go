@@ -14,8 +14,26 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unsafe"
 )
+
+// The clock: process CPU time by default (all threads, so the collector's
+// background work counts), as engine_bench measures; -clock=wall for wall time.
+var wallClock bool
+
+func nowNs() float64 {
+	if wallClock {
+		return float64(time.Now().UnixNano())
+	}
+	var ts syscall.Timespec
+	const clockProcessCputimeID = 2
+	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockProcessCputimeID, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
+		panic("clock_gettime: " + e.Error())
+	}
+	return float64(ts.Sec)*1e9 + float64(ts.Nsec)
+}
 
 type splitMix64 struct{ state uint64 }
 
@@ -117,9 +135,9 @@ func (r *runner) measure(keytype, workload string, n int, setup func(), body fun
 			setup()
 		}
 		runtime.GC()
-		t0 := time.Now()
+		t0 := nowNs()
 		c := body()
-		el := time.Since(t0)
+		el := nowNs() - t0
 		if teardown != nil {
 			teardown()
 		}
@@ -128,7 +146,7 @@ func (r *runner) measure(keytype, workload string, n int, setup func(), body fun
 		} else if c != res.checksum {
 			res.stable = false
 		}
-		res.ns = append(res.ns, float64(el.Nanoseconds()))
+		res.ns = append(res.ns, el)
 	}
 	fmt.Fprintf(os.Stderr, "  %-13s %-6s %-16s n=%-9d %9.2f ms\n", "go", keytype, workload, n, median(res.ns)/1e6)
 	r.results = append(r.results, res)
@@ -250,12 +268,18 @@ func main() {
 	strSizes := flag.String("str-sizes", "1000000", "string-key map sizes (empty: none)")
 	reps := flag.Int("reps", 5, "repetitions per workload (median reported)")
 	only := flag.String("only", "", "only workloads whose name contains this")
+	clock := flag.String("clock", "cpu", "cpu (process CPU time) or wall")
 	smoke := flag.Bool("smoke", false, "tiny sizes, one rep (the sizes engine_bench --smoke uses)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "gobench: unexpected argument %q\n", flag.Arg(0))
 		os.Exit(2)
 	}
+	if *clock != "cpu" && *clock != "wall" {
+		fmt.Fprintf(os.Stderr, "gobench: bad -clock %q: want cpu or wall\n", *clock)
+		os.Exit(2)
+	}
+	wallClock = *clock == "wall"
 	u64, str := parseSizes("-sizes", *sizes), parseSizes("-str-sizes", *strSizes)
 	if *smoke {
 		u64, str, *reps = []int{1000, 20000}, []int{1000, 5000}, 1
