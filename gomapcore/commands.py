@@ -246,3 +246,127 @@ def summarize(target: Target, value: Value, limit: Optional[int] = render.DEFAUL
             vaddr = int.from_bytes(e.node.buf[vaddr - e.node.addr + e.node.off:][:8], "little")
         children.append((k, v, kaddr, vaddr, lay.key_type, lay.elem_type))
     return render.delve_line(lay.go_name, pairs, len(entries)), children
+
+
+# --- gomap heap (issue 6: heap bucket lifetimes; views in heapview/heapblock/heaptimeline) ---
+#
+# One command with four views as argparse subcommands, so `gomap heap inuse ...` reads
+# like the other commands and `gomap heap VIEW -h` shows that view's own help.
+
+class _HeapParser(ArgParser):
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        if "-h" in argv or "--help" in argv:
+            sub = _HEAP_VIEWS.get(argv[0]) if argv else None
+            raise _HelpRequested((sub or self).format_help())
+        return self.parse_args(argv)
+
+
+_HEAP_VIEWS: dict = {}
+
+
+def _heap_state(target: Target):
+    from . import heapview
+    if not target.is_running():
+        from .target import NotRunningError
+        raise NotRunningError()
+    return heapview.load(target)
+
+
+def _heap_map_addr(target: Target, a: argparse.Namespace) -> Optional[int]:
+    return evaluate_map(target, a.map, a.type).hmap_addr if a.map else None
+
+
+def _heap_addr(target: Target, expr: str) -> int:
+    from .target import Kind
+    try:
+        return int(expr, 0)
+    except ValueError:
+        pass
+    v = target.evaluate(expr)
+    t = v.type.strip_typedefs()
+    if t.kind in (Kind.POINTER, Kind.INT, Kind.UINT) and len(v.data) >= 8 or t.kind is Kind.POINTER:
+        return int.from_bytes(v.data[:8], "little")
+    if v.address is not None:
+        return v.address
+    raise GomapError(f"gomap heap block: {expr!r} is neither an address nor a pointer")
+
+
+def _heap_out(text: str, data: dict, as_json: bool) -> str:
+    import json
+    return json.dumps(data) if as_json else text
+
+
+def _heap_run_inuse(target: Target, a: argparse.Namespace) -> str:
+    from . import heapview
+    if not heapview.has_registry(target) and a.map:
+        # A Go program: what the map reaches now, lifetimes unknown.
+        text, data = heapview.reachable(target, snapshot_of(target, a.map, a.type))
+        return _heap_out(text, data, a.json)
+    st = _heap_state(target)
+    return _heap_out(*heapview.inuse(st, _heap_map_addr(target, a), a.by), a.json)
+
+
+def _heap_run_allocs(target: Target, a: argparse.Namespace) -> str:
+    from . import heapview
+    st = _heap_state(target)
+    return _heap_out(*heapview.allocs(st, _heap_map_addr(target, a), a.by), a.json)
+
+
+def _heap_run_block(target: Target, a: argparse.Namespace) -> str:
+    from . import heapblock
+    st = _heap_state(target)
+    layout = evaluate_map(target, a.map, a.type).layout if a.map else None
+    return _heap_out(*heapblock.block(st, _heap_addr(target, " ".join(a.addr)), layout), a.json)
+
+
+def _heap_run_timeline(target: Target, a: argparse.Namespace) -> str:
+    from . import heaptimeline
+    if a.width < 10:
+        raise GomapError("gomap heap timeline: --width must be 10 or more")
+    st = _heap_state(target)
+    text, data = heaptimeline.timeline(st, _heap_map_addr(target, a), a.svg, a.width)
+    return _heap_out(text, data, a.json)
+
+
+def _build_heap() -> None:
+    from .heapview import BY_CHOICES
+    p = _HeapParser(prog="gomap heap",
+                    description="Lifetimes of map memory from the gomap engine's heap registry: "
+                                "what is live, OLD (the old array of an unfinished grow), GARBAGE "
+                                "(dropped, not yet collected) or freed. 'gomap heap VIEW -h' for "
+                                "a view's options.")
+    views = p.add_subparsers(dest="view", metavar="VIEW", parser_class=ArgParser, required=True)
+
+    def view(name: str, summary: str, run) -> ArgParser:
+        sp = views.add_parser(name, help=summary, description=summary)
+        sp.set_defaults(run=run)
+        _HEAP_VIEWS[name] = sp
+        return sp
+
+    def map_opts(sp: ArgParser, what: str) -> None:
+        sp.add_argument("--map", metavar="EXPR", help=what)
+        sp.add_argument("--type", metavar="T", help="the map's type for --map, e.g. 'map[string]int64'")
+        sp.add_argument("--json", action="store_true", help="JSON instead of text")
+
+    sp = view("inuse", "live map memory grouped, like pprof -inuse_space; OLD and GARBAGE marked",
+              _heap_run_inuse)
+    map_opts(sp, "only this map (without a registry, e.g. a Go program: the memory it reaches)")
+    sp.add_argument("--by", choices=BY_CHOICES, default="map", help="group by (default: map)")
+    sp = view("allocs", "everything ever allocated, freed included, and the difference from inuse",
+              _heap_run_allocs)
+    map_opts(sp, "only this map")
+    sp.add_argument("--by", choices=BY_CHOICES, default="map", help="group by (default: map)")
+    sp = view("block", "what an address belongs to: map, array, bucket, slot, lifetime, pointers",
+              _heap_run_block)
+    map_opts(sp, "the owning map, for its type: exact bucket size and slot")
+    sp.add_argument("addr", nargs="+", metavar="ADDR", help="an address or pointer expression")
+    sp = view("timeline", "allocation/garbage/free over sequence numbers, one lane per map",
+              _heap_run_timeline)
+    map_opts(sp, "only this map")
+    sp.add_argument("--svg", metavar="FILE", help="also write an SVG picture to FILE")
+    sp.add_argument("--width", type=int, default=60, help="text columns for the time axis")
+    COMMANDS["heap"] = Command("heap", "heap lifetimes of map memory: inuse, allocs, block, "
+                                       "timeline", p, lambda target, a: a.run(target, a))
+
+
+_build_heap()

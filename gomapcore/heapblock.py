@@ -268,6 +268,9 @@ def _bucket_words(r: HeapRecord, d: dict) -> str:
         else:
             kind = d["bucket_kind"] or "bucket"
             s += f", {kind} {d['bucket']}"
+            if d["bucket_size"] is None:
+                s += (" (bucket size " + " or ".join(map(str, d.get("bucket_sizes") or []))
+                      + "; slot needs the map's type: --map EXPR)")
             if d["evacuated"] is not None:
                 s += " (evacuated)" if d["evacuated"] else " (not yet evacuated)"
     if d["field"] is not None:

@@ -381,3 +381,63 @@ def test_reachable_counts_out_of_line_elems_and_array_size_class():
                                        "old_count": 0, "old_bytes": 0}
     # bucket: 8 + 8*8 + 8*8 + 8 = 144 bytes, one bucket: class 144.
     assert groups["buckets"]["bytes"] == 144
+
+
+# --- the `gomap heap` command --------------------------------------------------------
+
+def _dispatch(t, line):
+    from gomapcore.commands import dispatch
+    return dispatch(t, "heap", line)
+
+
+def test_heap_command_views_and_json():
+    t = grow_scene().target()
+    assert "OLD 288 bytes in 2" in _dispatch(t, "inuse")
+    d = json.loads(_dispatch(t, "inuse --by role --json"))
+    assert d["live"]["bytes"] == 1392 and d["by"] == "role"
+    d = json.loads(_dispatch(t, "allocs --json"))
+    assert d["freed"]["bytes"] == 288
+    text = _dispatch(t, f"block {A_NEW + 180:#x}")
+    assert "NEW array" in text and "bucket 1 (bucket size 136 or 144" in text
+    assert "^" in _dispatch(t, "timeline --width 40")
+    assert "usage: gomap heap block" in _dispatch(t, "block -h")
+
+
+def test_heap_command_map_filter_and_type_give_slots():
+    from fakes import I64, map_type
+    from gomapcore.target import Value
+    t = grow_scene().target()
+    t.values["a"] = Value(map_type(I64, I64), 0x9000, MAP_A.to_bytes(8, "little"))
+    d = json.loads(_dispatch(t, "inuse --map a --json"))
+    assert d["map"] == MAP_A and d["live"]["bytes"] == 768
+    d = json.loads(_dispatch(t, f"block --map a --json {A_NEW + BS + 8 + 3 * 8}"))
+    assert (d["bucket"], d["field"], d["slot"], d["bucket_size_source"]) == (1, "key", 3, "type")
+
+
+@pytest.mark.parametrize("line, needle", [
+    ("", "required: VIEW"),
+    ("bogus", "invalid choice"),
+    ("inuse --by size", "invalid choice"),
+    ("block", "required: ADDR"),
+    ("block nosuch", "nosuch"),
+    ("timeline --width 3", "--width must be 10 or more"),
+    ("block 0x1", "in no allocation"),
+])
+def test_heap_command_bad_input_is_one_line(line, needle):
+    with pytest.raises(GomapError) as e:
+        _dispatch(grow_scene().target(), line)
+    assert "\n" not in str(e.value) and needle in str(e.value)
+
+
+def test_heap_command_without_registry():
+    t, _, _ = _go_map_mid_grow()
+    with pytest.raises(GomapError, match="gomap_heap_registry not found"):
+        _dispatch(t, "inuse")
+    assert "680 bytes reachable" in _dispatch(t, "inuse --map m")
+    t.running = False
+    with pytest.raises(GomapError, match="not running"):
+        _dispatch(t, "inuse --map m")
+    t = grow_scene().target()
+    t.running = False
+    with pytest.raises(GomapError, match="not running"):
+        _dispatch(t, "allocs")
