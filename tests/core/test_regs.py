@@ -1,0 +1,170 @@
+"""gomap regs: argument registers of map entry points decoded over byte images.
+
+The engine's maptype and Go's runtime.maptype are laid out by stop_fakes.py from
+maptype.h and runtime/type.go; the expected bucket comes from gomapcore.hashing
+(itself checked against the engine's own vectors in test_hashing)."""
+import json
+import struct
+
+import pytest
+
+from fakes import I64, STRING, MapImage, i64, string_bytes
+from gomapcore import hashing
+from gomapcore.regs import classify, decode_call, render_json, render_text
+from gomapcore.target import GomapError
+from stop_fakes import StopTarget, engine_maptype, go_maptype
+
+EVAC_X = 2
+
+
+def test_classify_entry_points_of_both_runtimes():
+    c = classify("gomap::mapassign_fast64(gomap::maptype const*, gomap::hmap*, unsigned long)")
+    assert (c.runtime, c.op, c.variant) == ("engine", "mapassign", "_fast64")
+    assert c.regs == ("rdi", "rsi", "rdx", None)
+    c = classify("runtime.mapassign_faststr")
+    assert (c.runtime, c.variant, c.regs) == ("go", "_faststr", ("rax", "rbx", "rcx", "rdi"))
+    assert classify("gomap::mapassign_faststr(gomap::maptype const*, gomap::hmap*, gomap::String)").regs[3] == "rcx"
+    assert classify("main.main") is None
+    assert classify("runtime.mapassign_fast64.func1") is None
+    assert classify(None) is None
+
+
+def _engine_map(t, B, keys, seed=0x1234, key_t=I64):
+    m = MapImage(t, key_t, I64)
+    arr = m.array(1 << B)
+    fill = {}
+    for k in keys:
+        raw = k if isinstance(k, bytes) else i64(k)
+        h = hashing.strhash(k, seed) if isinstance(k, bytes) else hashing.memhash64(raw, seed)
+        b = m.bucket_addr(arr, h & ((1 << B) - 1))
+        i = fill.get(b, 0)
+        fill[b] = i + 1
+        m.set_slot(b, i, hashing.tophash(h), string_bytes(t, k) if isinstance(k, bytes) else raw, i64(1))
+    m.header(len(keys), B, arr, hash0=seed)
+    return m, arr
+
+
+def test_engine_fast64_at_entry_gives_hash_bucket_and_pointer():
+    t = StopTarget()
+    m, arr = _engine_map(t, 2, [3, 7, 42])
+    mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
+    t.symbols["gomap::mapassign_fast64"] = 0x401000
+    t.func = "gomap::mapassign_fast64(gomap::maptype const*, gomap::hmap*, unsigned long)"
+    t.regs = {"pc": 0x401000, "rdi": mt, "rsi": m.hmap, "rdx": 42, "rcx": 0}
+    r = decode_call(t)
+    h = hashing.memhash64(i64(42), 0x1234)
+    assert r.source.startswith("registers at entry (RDI, RSI, RDX")
+    assert r.key == 42 and r.hash == h and r.tophash == hashing.tophash(h)
+    assert r.bucket_index == h & 3
+    assert r.bucket_addr == arr + (h & 3) * 144
+    assert r.maptype.name == "map[int64]int64" and r.maptype.bucketsize == 144
+    assert r.found.startswith(f"present in new bucket {h & 3}")
+    text = render_text(r)
+    assert "maptype map[int64]int64: key int64 (8 bytes)" in text
+    assert f"bucket {h & 3} of 4 (new array) at {r.bucket_addr:#x}" in text
+    d = json.loads(render_json(r))
+    assert d["bucket"] == r.bucket_addr and d["key"] == 42 and d["hmap"]["B"] == 2
+
+
+def test_engine_faststr_reads_str_and_len_from_rdx_rcx():
+    t = StopTarget()
+    m, arr = _engine_map(t, 1, [b"alpha", b"beta"], key_t=STRING)
+    mt = engine_maptype(t, "string", 16, 4, "int64", 8)
+    kp = t.alloc(8, 1)
+    t.write(kp, b"gamma")
+    t.symbols["gomap::mapassign_faststr"] = 0x402000
+    t.func = "gomap::mapassign_faststr(gomap::maptype const*, gomap::hmap*, gomap::String)"
+    t.regs = {"pc": 0x402000, "rdi": mt, "rsi": m.hmap, "rdx": kp, "rcx": 5}
+    r = decode_call(t)
+    h = hashing.strhash(b"gamma", 0x1234)
+    assert r.key == b"gamma" and r.bucket_index == h & 1
+    assert r.found == "not in the map (an assign inserts it)"
+    assert '"gamma"' in render_text(r)
+
+
+def test_engine_growing_reports_old_bucket_and_evacuation():
+    t = StopTarget()
+    m = MapImage(t, I64, I64)
+    old, new = m.array(2), m.array(4)
+    seed = 9
+    h = hashing.memhash64(i64(42), seed)
+    oi = h & 1
+    ob = m.bucket_addr(old, oi)
+    m.set_slot(ob, 0, hashing.tophash(h), i64(42), i64(1))
+    m.header(1, 2, new, oldbuckets=old, hash0=seed)
+    mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
+    t.symbols["gomap::mapassign_fast64"] = 0x401000
+    t.func = "gomap::mapassign_fast64"
+    t.regs = {"pc": 0x401000, "rdi": mt, "rsi": m.hmap, "rdx": 42, "rcx": 0}
+    r = decode_call(t)
+    assert r.old_index == oi and r.old_bucket_addr == ob and r.old_evacuated is False
+    assert f"growWork evacuates old bucket {oi} first" in r.lands_in
+    assert r.found.startswith(f"present in old bucket {oi}")
+    t.write(ob, bytes([EVAC_X]))
+    r = decode_call(t)
+    assert r.old_evacuated is True and r.lands_in == f"new bucket {h & 3}"
+
+
+def test_go_fast64_uses_register_abi_and_scans_for_the_bucket():
+    t = StopTarget()
+    m = MapImage(t, I64, I64)
+    arr = m.array(4)
+    b2 = m.bucket_addr(arr, 2)
+    m.set_slot(b2, 5, 0x9c, i64(77), i64(1))
+    m.header(1, 2, arr)
+    mt = go_maptype(t, "int64", 8, "int64", 8)
+    t.symbols["runtime.mapassign_fast64"] = 0x460000
+    t.func = "runtime.mapassign_fast64"
+    t.regs = {"pc": 0x460000, "rax": mt, "rbx": m.hmap, "rcx": 77, "rdi": 0}
+    r = decode_call(t)
+    assert r.source.startswith("registers at entry (RAX, RBX, RCX")
+    assert r.hash is None and any("AES" in n for n in r.notes)
+    assert r.bucket_index == 2 and r.bucket_addr == b2 and r.tophash == 0x9c
+    assert r.maptype.name == "map[int64]int64"
+
+
+def test_go_faststr_key_from_rcx_rdi():
+    t = StopTarget()
+    m = MapImage(t, STRING, I64)
+    arr = m.array(1)
+    m.header(0, 0, arr)
+    mt = go_maptype(t, "string", 16, "int64", 8)
+    kp = t.alloc(8, 1)
+    t.write(kp, b"key-7")
+    t.symbols["runtime.mapassign_faststr"] = 0x470000
+    t.func = "runtime.mapassign_faststr"
+    t.regs = {"pc": 0x470000, "rax": mt, "rbx": m.hmap, "rcx": kp, "rdi": 5}
+    r = decode_call(t)
+    assert r.key == b"key-7" and r.found == "not in the map (an assign inserts it)"
+
+
+def test_not_in_a_map_call_is_one_line():
+    t = StopTarget()
+    t.func = "main"
+    with pytest.raises(GomapError, match="not stopped in a map runtime call"):
+        decode_call(t)
+
+
+def test_nil_map_says_assign_panics():
+    t = StopTarget()
+    mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
+    t.symbols["gomap::mapassign_fast64"] = 0x401000
+    t.func = "gomap::mapassign_fast64"
+    t.regs = {"pc": 0x401000, "rdi": mt, "rsi": 0, "rdx": 1, "rcx": 0}
+    r = decode_call(t)
+    assert "assignment to entry in nil map" in r.notes[0]
+    assert "nil map" in render_text(r)
+
+
+def test_inside_the_function_arguments_come_from_the_frame():
+    t = StopTarget()
+    m, arr = _engine_map(t, 2, [5])
+    mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
+    t.symbols["gomap::mapassign_fast64"] = 0x401000
+    t.func = "gomap::mapassign_fast64"
+    t.regs = {"pc": 0x401010, "rdi": 0, "rsi": 0, "rdx": 0, "rcx": 0}
+    from gomapcore.target import Value
+    for n, v in (("t", mt), ("h", m.hmap), ("key", 5)):
+        t.values[n] = Value(I64, None, struct.pack("<Q", v))
+    r = decode_call(t)
+    assert r.source.startswith("frame arguments") and r.key == 5 and r.hmap.count == 1
