@@ -38,7 +38,7 @@ def _one_line(exc: BaseException) -> str:
 def _user_message(name: str, exc: BaseException) -> str:
     """One line naming the command, once (gomapcore's parser errors already do)."""
     msg = _one_line(exc)
-    return msg if msg.startswith("gomap") else f"gomap {name}: {msg}"
+    return msg if msg.startswith(("gomap ", "gomap:")) else f"gomap {name}: {msg}"
 
 
 _MORE = re.compile(r"\+(\d+) more\]$")
@@ -211,7 +211,11 @@ class GdbTarget(Target):
         except gdb.MemoryError as e:
             raise GomapError(f"cannot evaluate {expr!r}: {_one_line(e)}") from None
         except gdb.error as e:
-            raise GomapError(_one_line(e)) from None
+            msg = _one_line(e)
+            if "may-call-functions" in msg:
+                msg = (f"cannot evaluate {expr!r} without running code in the program "
+                       "(gomap never calls functions): use a variable, member or address")
+            raise GomapError(msg) from None
         finally:
             if old:
                 gdb.execute("set may-call-functions on", to_string=True)

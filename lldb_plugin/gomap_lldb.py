@@ -43,7 +43,7 @@ def _one_line(exc) -> str:
 def _user_message(name: str, exc: BaseException) -> str:
     """One line naming the command, once (gomapcore's parser errors already do)."""
     msg = _one_line(exc)
-    return msg if msg.startswith("gomap") else f"gomap {name}: {msg}"
+    return msg if msg.startswith(("gomap ", "gomap:")) else f"gomap {name}: {msg}"
 
 
 _MORE = re.compile(r"\+(\d+) more\]$")

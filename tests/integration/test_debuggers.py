@@ -1,0 +1,271 @@
+"""Real gdb 13 and real lldb-16, in batch mode, on the samples: the same
+scenarios in both debuggers.
+
+The grow sample prints its own ground truth (`GROUND {json}` with --dump) right
+before each checkpoint() call; a test stops at one checkpoint mid-grow and
+compares what `gomap print --json` and `gomap buckets --json` decode from memory
+with what the program itself saw.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import dbg
+
+pytestmark = pytest.mark.parametrize("debugger", dbg.DEBUGGERS)
+
+GROW_ARGS = ["--seed", "7", "--keys", "3000", "--dump"]
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s+File \".*\", line \d+", re.M)
+
+
+def _need(debugger: str) -> None:
+    if not dbg.have(debugger):
+        pytest.skip(f"{debugger} is not installed")
+
+
+def _grounds(raw: str) -> list[dict]:
+    out = []
+    for line in raw.splitlines():
+        i = line.find("GROUND {")
+        if i >= 0:
+            out.append(json.loads(line[i + len("GROUND "):]))
+    return out
+
+
+def _mid_grow(grounds: list[dict]) -> dict:
+    """The last mid-grow checkpoint: the largest map caught with both arrays."""
+    mids = [g for g in grounds if g["checkpoint"] == "mid-grow" and g.get("oldbuckets")]
+    assert mids, "the grow sample printed no mid-grow checkpoint"
+    return mids[-1]
+
+
+def _addr(text) -> int:
+    return 0 if text is None else int(text, 16)
+
+
+def _entries(pairs) -> list[str]:
+    return sorted(json.dumps(p) for p in pairs)
+
+
+@pytest.fixture(scope="module")
+def grow_plan():
+    binary = dbg.sample("grow")
+    return binary, _mid_grow(dbg.ground_truth(binary, GROW_ARGS))
+
+
+@pytest.fixture(scope="module")
+def mid_grow_runs(grow_plan):
+    """One debugger session per debugger, stopped mid-grow, shared by the tests."""
+    binary, plan = grow_plan
+    runs = {}
+
+    def get(debugger):
+        if debugger not in runs:
+            cmds = dbg.stop_at(debugger, plan["seq"]) + [
+                "gomap print --json m",
+                "gomap buckets --json m",
+                "gomap print m",
+                "gomap print -v m",
+                "print m" if debugger == "gdb" else "frame variable m",
+            ]
+            runs[debugger] = dbg.run(debugger, binary, GROW_ARGS, cmds)
+        return runs[debugger]
+    return get
+
+
+def test_print_json_matches_ground_truth_mid_grow(debugger, grow_plan, mid_grow_runs):
+    _need(debugger)
+    _, plan = grow_plan
+    run = mid_grow_runs(debugger)
+    # The GROUND line of this very process (same addresses), printed just
+    # before the checkpoint we stopped at.
+    mine = [g for g in _grounds(run.raw) if g["seq"] == plan["seq"]]
+    ground = mine[0] if mine else plan
+    got = run.json("gomap print --json")
+    assert got["growing"] is True
+    for field in ("count", "B", "flags", "hash0", "nevacuate", "noverflow"):
+        assert got[field] == ground[field], field
+    if mine:
+        assert got["buckets"] == _addr(ground["buckets"])
+        assert got["oldbuckets"] == _addr(ground["oldbuckets"])
+    # Every entry exactly once with its current value: no phantom, none missing.
+    assert len(got["entries"]) == ground["count"]
+    assert _entries(got["entries"]) == _entries(ground["entries"])
+
+
+def test_buckets_json_old_and_new_consistent(debugger, grow_plan, mid_grow_runs):
+    _need(debugger)
+    _, plan = grow_plan
+    run = mid_grow_runs(debugger)
+    got = run.json("gomap buckets --json")
+    new, old = got["new"], got["old"]
+    assert new["nbuckets"] == 1 << plan["B"]
+    assert old["nbuckets"] == 1 << (plan["B"] - 1)  # a doubling grow
+    assert new["address"] != old["address"]
+    nev = plan["nevacuate"]
+    for b in old["buckets"]:
+        i = b["index"]
+        if i < nev:
+            assert b["evacuated"] is not None, f"old bucket {i} < nevacuate {nev} must be evacuated"
+        if b["evacuated"] is None:  # pending: its live cells are still here
+            assert i >= nev
+        assert b["x"] == i and b["y"] == i + old["nbuckets"]
+        assert b["nevacuate_mark"] == (i == nev)
+    # The live cells of new buckets and of pending old buckets are the map.
+    live = []
+    for arr, pending_only in ((new, False), (old, True)):
+        for b in arr["buckets"]:
+            if pending_only and b["evacuated"] is not None:
+                continue
+            for node in [b] + b["overflow"]:
+                live += [[s["key"], s["value"]] for s in node["slots"] if s["tophash"] >= 5]
+    assert _entries(live) == _entries(plan["entries"])
+
+
+def test_print_text_and_pretty_printer(debugger, grow_plan, mid_grow_runs):
+    _need(debugger)
+    _, plan = grow_plan
+    run = mid_grow_runs(debugger)
+    text = run.out("gomap print m").strip()
+    assert re.match(r"^map\[uint64\]int64 \[", text), text
+    assert text.endswith(f"+{plan['count'] - 64} more]"), text[-80:]
+    verbose = run.out("gomap print -v m")
+    assert f"len {plan['count']}" in verbose and f"nevacuate {plan['nevacuate']}" in verbose
+    pretty = run.out("print m" if debugger == "gdb" else "frame variable m")
+    assert f"map[uint64]int64 len: {plan['count']}" in pretty, pretty[:300]
+    # Children are key/value pairs, shown within the debugger's own limit.
+    k, v = plan["entries"][0]
+    child = re.findall(r"\[(\d+)\] = (-?\d+)", pretty)
+    assert child, pretty[:300]
+    truth = {str(a): str(b) for a, b in plan["entries"]}
+    assert all(truth[a] == b for a, b in child)
+    assert len(child) < plan["count"]  # 3000 entries: cut at the debugger's limit
+    for out in run.outputs:
+        assert not _TRACEBACK.search(out), out
+
+
+BAD_INPUTS = [
+    # (expression, what the one line must mention)
+    ("i", r"not a map|needs --type|address"),             # an int
+    ("no_such_variable", r"no_such_variable|no variable|No symbol"),
+    ("--type 'map[uint64]int64' 0x10", r"cannot read|0x10"),  # a garbage address
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_runs():
+    binary = dbg.sample("grow")
+    runs = {}
+
+    def get(debugger):
+        if debugger not in runs:
+            cmds = ["gomap print m"]  # before the process exists
+            cmds += dbg.stop_at(debugger, 1)
+            for expr, _ in BAD_INPUTS:
+                cmds += [f"gomap print {expr}", "gomap print -n 1 m"]
+            cmds += ["gomap print", "gomap print --bogus m", "gomap nosuch m",
+                     "gomap print checkpoint(0)", "gomap print -n 1 m"]
+            runs[debugger] = dbg.run(debugger, binary, ["--seed", "1", "--keys", "20"], cmds)
+        return runs[debugger]
+    return get
+
+
+def _one_error_line(debugger: str, text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, f"{debugger}: expected one line, got:\n{text}"
+    assert not _TRACEBACK.search(text)
+    return lines[0]
+
+
+def test_not_running(debugger, bad_input_runs):
+    _need(debugger)
+    line = _one_error_line(debugger, bad_input_runs(debugger).out("gomap print m"))
+    assert "not running" in line
+
+
+@pytest.mark.parametrize("nth", range(len(BAD_INPUTS)))
+def test_bad_input_is_one_line_and_debugger_keeps_working(debugger, bad_input_runs, nth):
+    _need(debugger)
+    run = bad_input_runs(debugger)
+    expr, pattern = BAD_INPUTS[nth]
+    line = _one_error_line(debugger, run.out(f"gomap print {expr}"))
+    assert re.search(pattern, line), line
+    assert line.lstrip("error: ").startswith("gomap"), line
+    after = run.out("gomap print -n 1 m", nth).strip()
+    assert re.match(r"^map\[uint64\]int64 \[\d+: \d+, ", after), after
+
+
+def test_usage_errors_and_calls_refused(debugger, bad_input_runs):
+    _need(debugger)
+    run = bad_input_runs(debugger)
+    assert "EXPR" in _one_error_line(debugger, run.out("gomap print"))
+    assert "--bogus" in _one_error_line(debugger, run.out("gomap print --bogus"))
+    nosuch = run.out("gomap nosuch").strip()
+    assert nosuch and not _TRACEBACK.search(nosuch)
+    # gomap never runs code in the program: a function call is refused.
+    call = _one_error_line(debugger, run.out("gomap print checkpoint(0)"))
+    assert "without running code in the program" in call, call
+    last = run.out("gomap print -n 1 m", len(BAD_INPUTS)).strip()
+    assert last.startswith("map[uint64]int64 ["), last
+
+
+def test_nil_map(debugger):
+    _need(debugger)
+    binary = dbg.sample("nil_map")  # checkpoint 1: `var m map[string]int64`, still nil
+    pretty = "print m" if debugger == "gdb" else "frame variable m"
+    run = dbg.run(debugger, binary, [], dbg.stop_at(debugger, 1) +
+                  ["gomap print m", "gomap print --json m", "gomap buckets m", pretty])
+    assert run.out("gomap print m").strip() == "map[string]int64 nil"
+    got = run.json("gomap print --json m")
+    assert got["nil"] is True and got["count"] == 0 and got["entries"] == []
+    assert "nil" in run.out("gomap buckets m")
+    assert "map[string]int64 nil" in run.out(pretty)
+    for out in run.outputs:
+        assert not _TRACEBACK.search(out), out
+
+
+def test_help_is_the_same_argparse_text(debugger):
+    _need(debugger)
+    binary = dbg.sample("grow")
+    run = dbg.run(debugger, binary, [], ["help gomap print", "help gomap"])
+    text = run.out("help gomap print")
+    assert "usage: gomap print" in text and "--json" in text
+    from pathlib import Path  # noqa: F401 - keep imports local to the check
+    import sys
+    sys.path.insert(0, str(dbg.REPO))
+    from gomapcore import commands
+    usage = commands.help_text("print").splitlines()
+    # The argparse help appears verbatim (lldb and gdb frame it differently).
+    body = [ln for ln in text.splitlines()]
+    start = body.index(usage[0])
+    assert body[start:start + len(usage)] == usage
+    assert "print" in run.out("help gomap")
+
+
+def test_loading_twice_is_harmless(debugger):
+    _need(debugger)
+    binary = dbg.sample("grow")
+    load = (f"source {dbg.GDB_PLUGIN}" if debugger == "gdb"
+            else f"command script import {dbg.LLDB_PLUGIN}")
+    run = dbg.run(debugger, binary, ["--seed", "1", "--keys", "20"],
+                  [load] + dbg.stop_at(debugger, 1) + ["gomap print -n 2 m"])
+    loaded = [ln for ln in run.raw.splitlines() if ln.startswith("gomap: loaded")]
+    assert len(loaded) == 2 and all("print" in ln for ln in loaded), loaded
+    assert run.out("gomap print -n 2 m").strip().startswith("map[uint64]int64 [")
+
+
+def test_gdb_autoloads_from_debug_gdb_scripts(debugger):
+    """The samples name gdb_scripts/gomap_gdb.py in .debug_gdb_scripts: with the
+    checkout on the auto-load safe path, gdb loads the plugin by itself."""
+    if debugger != "gdb":
+        pytest.skip("auto-load from .debug_gdb_scripts is gdb's")
+    _need(debugger)
+    binary = dbg.sample("grow")
+    run = dbg.run(debugger, binary, ["--seed", "1", "--keys", "20"],
+                  dbg.stop_at(debugger, 1) + ["gomap print -n 2 m", "print m"], load="autoload")
+    assert sum(ln.startswith("gomap: loaded") for ln in run.raw.splitlines()) == 1, run.raw[:2000]
+    assert run.out("gomap print -n 2 m").strip().startswith("map[uint64]int64 [")
+    assert "map[uint64]int64 len: 9" in run.out("print m")
