@@ -370,3 +370,114 @@ def _build_heap() -> None:
 
 
 _build_heap()
+
+
+# === Following a map as it changes (issue 5): break, watch, regs, step, frame ===
+# Declared here like every command; what they do lives in breaks.py, follow.py,
+# regs.py and stepping.py. Stops need an adapter Target that mixes in
+# gomapcore.stops.StopControl (gdb_scripts/gomap_gdb_stops.py, lldb_plugin/gomap_lldb_stops.py).
+
+class _SubcommandParser(ArgParser):
+    """`gomap break SUB -h` shows SUB's own help."""
+    subs: dict
+
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        if "-h" in argv or "--help" in argv:
+            sub = self.subs.get(argv[0]) if argv else None
+            raise _HelpRequested((sub or self).format_help())
+        return self.parse_args(argv)
+
+
+def _build_follow() -> None:
+    from . import breaks, follow, regs, stepping
+    from .keys import key_type_from_desc, parse_key
+    from .layout import go_type_name
+
+    def resolve(target: Target, expr: str) -> MapRef:
+        return evaluate_map(target, expr, None)
+
+    p = _SubcommandParser(prog="gomap break", description=(
+        "Breakpoints on map writes that stop only when a condition holds. Each condition is "
+        "decided at the cheapest runtime function: --grow at hashGrow, --overflow at "
+        "newoverflow, --evacuate at evacuate; --key/--new-key at the mapassign entries. "
+        "The debugger's own breakpoint list shows them; `delete N` works too."))
+    p.subs = {}
+    subs = p.add_subparsers(dest="sub", metavar="assign|list|delete", parser_class=ArgParser, required=True)
+    sp = subs.add_parser("assign", help="break on mapassign when a condition holds",
+                         description="Stop at a map assign when every given condition holds; "
+                                     "prints one line: map, key, count, B, why.")
+    sp.add_argument("--map", metavar="EXPR", help="only this map")
+    sp.add_argument("--key", metavar="VALUE", help="only this key (Go syntax: 42, \"abc\")")
+    sp.add_argument("--new-key", action="store_true", help="only keys not yet in the map")
+    sp.add_argument("--grow", action="store_true", help="an assign that starts a grow (at hashGrow)")
+    sp.add_argument("--same-size", action="store_true", help="a same-size grow (at hashGrow)")
+    sp.add_argument("--overflow", action="store_true",
+                    help="an assign that takes an overflow bucket (at newoverflow)")
+    sp.add_argument("--evacuate", action="store_true", help="an old bucket being evacuated (at evacuate)")
+    p.subs["assign"] = sp
+    p.subs["list"] = subs.add_parser("list", help="gomap breakpoints and watchpoints, with hit counts")
+    sp = subs.add_parser("delete", help="delete gomap breakpoints/watchpoints (all when no N)")
+    sp.add_argument("numbers", nargs="*", type=int, metavar="N")
+    p.subs["delete"] = sp
+
+    def run_break(target: Target, a: argparse.Namespace) -> str:
+        if a.sub == "list":
+            return breaks.list_stops(target)
+        if a.sub == "delete":
+            return breaks.delete_stop(target, a.numbers)
+        spec = breaks.BreakSpec(map_expr=a.map, key_text=a.key, new_key=a.new_key, grow=a.grow,
+                                overflow=a.overflow, evacuate=a.evacuate, same_size=a.same_size)
+        return breaks.break_assign(target, spec, resolve)
+    COMMANDS["break"] = Command("break", "break on map writes: assign --grow/--key/--new-key/"
+                                         "--overflow/--evacuate; list; delete", p, run_break)
+
+    @command("watch", "hardware watchpoints on hmap fields or on one key, explained in words",
+             "Watch hmap fields (buckets by default; `all` = every field the 4 debug registers "
+             "allow) and say what each change means, or watch the value of one key (--key) and "
+             "follow it when evacuation moves it.")
+    def _watch(wp: ArgParser):
+        wp.add_argument("expr", metavar="EXPR", help="the map (quote it if it has spaces)")
+        wp.add_argument("fields", nargs="*", metavar="FIELD",
+                        choices=list(follow.WATCHABLE) + ["all"],
+                        help="buckets, oldbuckets, count, nevacuate, B, flags or all")
+        wp.add_argument("--key", metavar="VALUE", help="watch this key's value and follow it")
+        wp.add_argument("--type", dest="type", metavar="T", help="the map's type for an address")
+
+        def run(target: Target, a: argparse.Namespace) -> str:
+            ref = evaluate_map(target, a.expr, a.type)
+            if a.key is not None:
+                if a.fields:
+                    raise GomapError("gomap watch: give either FIELDs or --key, not both")
+                kt = key_type_from_desc(ref.layout.key_type, go_type_name(ref.layout.key_type))
+                return follow.watch_key(target, ref, kt, parse_key(a.key, kt), a.expr)
+            return follow.watch_fields(target, ref, a.fields or ["buckets"], a.expr)
+        return run
+
+    @command("regs", "at mapassign/mapaccess/mapdelete: arguments decoded, hash, bucket",
+             "Decode the argument registers of a map runtime call (SysV RDI/RSI/RDX for the "
+             "engine, Go's RAX/RBX/RCX): maptype, hmap, key, then hash, tophash, bucket index "
+             "and pointer, old bucket and evacuation.")
+    def _regs(rp: ArgParser):
+        rp.add_argument("--json", action="store_true", help="JSON instead of text")
+
+        def run(target: Target, a: argparse.Namespace) -> str:
+            r = regs.decode_call(target)
+            return regs.render_json(r) if a.json else regs.render_text(r)
+        return run
+
+    @command("step", "inside mapassign: run to the next map event (bucket, growWork, slot, ...)",
+             "Step line by line through the current mapassign and stop where something happens "
+             "in map terms: bucket chosen, growWork done, slot found, overflow taken, grow started, "
+             "key inserted.")
+    def _step(sp2: ArgParser):
+        sp2.add_argument("--max-lines", type=int, default=stepping.MAX_LINES,
+                         help="give up after this many lines")
+        return lambda target, a: stepping.step(target, a.max_lines)
+
+    @command("frame", "the current mapassign's locals in map terms",
+             "Show hash, bucket, b, the chosen slot and elem of the mapassign in the selected frame.")
+    def _frame(fp: ArgParser):
+        return lambda target, a: stepping.frame(target)
+
+
+_build_follow()
