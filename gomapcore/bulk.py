@@ -28,17 +28,22 @@ class BulkReader:
 
     def fetch(self, ranges: Iterable[tuple[int, int]]) -> None:
         """Read every (addr, size) not yet cached, in merged spans."""
-        want = sorted({(a, n) for a, n in ranges if n > 0 and a and n <= MAX_RANGE
-                       and self.get(a, n) is None and (a, n) not in self._bad})
+        if self._spans:
+            want = sorted({(a, n) for a, n in ranges if n > 0 and a and n <= MAX_RANGE
+                           and self.get(a, n) is None and (a, n) not in self._bad})
+        else:
+            want = sorted({(a, n) for a, n in ranges if n > 0 and a and n <= MAX_RANGE})
         if not want:
             return
         groups: list[list[tuple[int, int]]] = []
         cur: list[tuple[int, int]] = []
         cs = ce = 0
         for a, n in want:
-            if cur and a - ce <= GAP and max(ce, a + n) - cs <= MAX_SPAN:
+            e = a + n
+            if cur and a - ce <= GAP and (e if e > ce else ce) - cs <= MAX_SPAN:
                 cur.append((a, n))
-                ce = max(ce, a + n)
+                if e > ce:
+                    ce = e
             else:
                 if cur:
                     groups.append(cur)
@@ -72,8 +77,12 @@ class BulkReader:
     def get(self, addr: int, size: int) -> Optional[bytes]:
         """Cached bytes, or None when not fetched (or unreadable)."""
         i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0:
+            s, d = self._spans[i]
+            if addr + size <= s + len(d):
+                return d[addr - s:addr - s + size]
         # Spans may overlap after retries: look back a little.
-        for j in range(i, max(i - 4, -1), -1):
+        for j in range(i - 1, max(i - 4, -1), -1):
             s, d = self._spans[j]
             if s <= addr and addr + size <= s + len(d):
                 return d[addr - s:addr - s + size]

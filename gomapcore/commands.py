@@ -237,13 +237,14 @@ def summarize(target: Target, value: Value, limit: Optional[int] = render.DEFAUL
     pairs = render.decode(snap, shown, render.codecs_for(snap, render.DEFAULT_STRING_LIMIT))
     lay = snap.layout
     children = []
-    for e, (k, v) in zip(shown, pairs):
-        kaddr = e.node.addr + lay.keys_off + e.slot * lay.keysize
-        vaddr = e.node.addr + lay.elems_off + e.slot * lay.elemsize
+    for (buf, off, slot, addr), (k, v) in zip(shown, pairs):
+        ko = lay.keys_off + slot * lay.keysize
+        eo = lay.elems_off + slot * lay.elemsize
+        kaddr, vaddr = addr + ko, addr + eo
         if lay.indirect_key:
-            kaddr = int.from_bytes(e.node.buf[kaddr - e.node.addr + e.node.off:][:8], "little")
+            kaddr = int.from_bytes(buf[off + ko:off + ko + 8], "little")
         if lay.indirect_elem:
-            vaddr = int.from_bytes(e.node.buf[vaddr - e.node.addr + e.node.off:][:8], "little")
+            vaddr = int.from_bytes(buf[off + eo:off + eo + 8], "little")
         children.append((k, v, kaddr, vaddr, lay.key_type, lay.elem_type))
     return render.delve_line(lay.go_name, pairs, len(entries)), children
 

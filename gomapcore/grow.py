@@ -31,24 +31,26 @@ change reading.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Optional
 
 from .layout import BUCKET_CNT
-from .snapshot import (EMPTY_ONE, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y, MIN_TOP_HASH,
-                       Bucket, Node, Snapshot)
+from .snapshot import (EMPTY_ONE, EVACUATED_X, EVACUATED_Y, MIN_TOP_HASH, Bucket, BucketArray,
+                       Node, Snapshot)
 
 
-@dataclass
-class Entry:
-    """A live cell: where its key and elem bytes are."""
-    node: Node
-    slot: int
-    which: str       # "new" or "old" array
-    bucket: int      # index of the bucket (head of the chain) in its array
+# An entry is a plain tuple (buf, node_off, slot, node_addr): the bytes holding its
+# bucket, where the bucket starts in them, the cell index, and the bucket's address.
+# Tuples, not objects, because a big map has millions of them.
+Entry = tuple
 
-    def key_off(self, keys_off: int, keysize: int) -> int:
-        return self.node.off + keys_off + self.slot * keysize
+# tophash byte -> 1 for a live cell, 0 otherwise; 8 such bytes -> the live cell indexes
+_LIVE = bytes(1 if t >= MIN_TOP_HASH else 0 for t in range(256))
+_SLOTS = {bytes((m >> i) & 1 for i in range(BUCKET_CNT)): tuple(i for i in range(BUCKET_CNT) if m >> i & 1)
+          for m in range(256)}
+
+
+def entry(node: Node, slot: int) -> Entry:
+    return (node.buf, node.off, slot, node.addr)
 
 
 def evacuated(b: Bucket) -> bool:
@@ -87,43 +89,61 @@ def evacuation_summary(b: Bucket) -> str:
 def evacuated_count(snap: Snapshot) -> int:
     if snap.old is None:
         return 0
-    return sum(1 for b in snap.old.buckets if evacuated(b))
+    return sum(1 for t in snap.old.first_tophash() if EMPTY_ONE < t < MIN_TOP_HASH)
 
 
-def _live(b: Bucket, which: str) -> Iterator[Entry]:
-    for n in b.chain:
-        th = n.tophash
-        for i in range(BUCKET_CNT):
-            if th[i] >= MIN_TOP_HASH:
-                yield Entry(n, i, which, b.index)
+def _live_nodes(nodes, out: list) -> None:
+    for n in nodes:
+        for i in _SLOTS[n.tophash.translate(_LIVE)]:
+            out.append((n.buf, n.off, i, n.addr))
+
+
+def _live_in_array(arr: BucketArray, i: int, out: list) -> None:
+    """Live cells of bucket i and its chain, straight from the array's bytes."""
+    lay = arr.layout
+    o = i * lay.bucketsize
+    data = arr.data
+    for s in _SLOTS[data[o + lay.tophash_off:o + lay.tophash_off + BUCKET_CNT].translate(_LIVE)]:
+        out.append((data, o, s, arr.base + o))
+    ch = arr.chains.get(i)
+    if ch:
+        _live_nodes(ch, out)
 
 
 def live_entries(snap: Snapshot) -> list[Entry]:
     """The map's entries in bucket order (new bucket j, or its old bucket when pending)."""
-    if snap.new is None:
+    new = snap.new
+    if new is None:
         return []
     out: list[Entry] = []
     if snap.old is None:
-        for b in snap.new.buckets:
-            # Fast reject: a bucket with no overflow and no live tophash byte.
-            if len(b.chain) == 1 and max(b.chain[0].tophash) < MIN_TOP_HASH:
-                continue
-            out.extend(_live(b, "new"))
+        lay = snap.layout
+        bs, to = lay.bucketsize, lay.tophash_off
+        data, base, chains = new.data, new.base, new.chains
+        slots, live = _SLOTS, _LIVE
+        for i in range(new.nbuckets):
+            o = i * bs
+            for s in slots[data[o + to:o + to + BUCKET_CNT].translate(live)]:
+                out.append((data, o, s, base + o))
+            if chains:
+                ch = chains.get(i)
+                if ch:
+                    _live_nodes(ch, out)
         return out
+    old = snap.old
     mask = oldmask(snap)
-    old = snap.old.buckets
-    done = [evacuated(b) for b in old]
-    stray = 0
-    for j, b in enumerate(snap.new.buckets):
+    done = [EMPTY_ONE < t < MIN_TOP_HASH for t in old.first_tophash()]
+    stray: list = []
+    for j in range(new.nbuckets):
         i = j & mask
         if done[i]:
-            out.extend(_live(b, "new"))
+            _live_in_array(new, j, out)
             continue
         if j == i:
-            out.extend(_live(old[i], "old"))
-        stray += sum(1 for _ in _live(b, "new"))
+            _live_in_array(old, i, out)
+        _live_in_array(new, j, stray)
     if stray:
-        snap.warnings.append(f"warning: {stray} live cells in new buckets whose old bucket is not "
+        snap.warnings.append(f"warning: {len(stray)} live cells in new buckets whose old bucket is not "
                              "evacuated (not shown: Go never writes there before evacuating)")
     return out
 

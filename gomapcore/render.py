@@ -43,8 +43,8 @@ def decode(snap: Snapshot, entries: list, codecs: Codecs, as_json: bool = False)
     """(key, elem) texts (or JSON values) of entries, with one bulk fetch for what they point at."""
     lay = snap.layout
     ko, ks, eo, es = lay.keys_off, lay.keysize, lay.elems_off, lay.elemsize
-    kp = [(e.node.buf, e.node.off + ko + e.slot * ks) for e in entries]
-    ep = [(e.node.buf, e.node.off + eo + e.slot * es) for e in entries]
+    kp = [(b, o + ko + s * ks) for b, o, s, _ in entries]
+    ep = [(b, o + eo + s * es) for b, o, s, _ in entries]
     reader = snap.reader or BulkReader(None)  # type: ignore[arg-type]
     prefetch([(codecs.key, kp), (codecs.elem, ep)], reader)
     kf = codecs.key.json if as_json else codecs.key.text

@@ -93,7 +93,7 @@ def buckets_text(snap: Snapshot, which: str = "both", indexes: Optional[list[int
         flat = [c for _, cells in cells_all for c in cells]
         if entry_limit is not None:
             flat = flat[:max(entry_limit - shown, 0)]
-        entries = [grow.Entry(n, i, label.lower(), 0) for n, i in flat]
+        entries = [grow.entry(n, i) for n, i in flat]
         texts = dict(zip(((id(n), i) for n, i in flat), decode(snap, entries, codecs)))
         for b, _cells in cells_all:
             head = b.chain[0]
@@ -142,7 +142,7 @@ def buckets_json(snap: Snapshot, which: str = "both", indexes: Optional[list[int
         blist = _select(arr, indexes)
         cells = [(n, i) for b in blist for n in b.chain for i in range(8) if n.tophash[i] >= MIN_TOP_HASH]
         vals = dict(zip(((id(n), i) for n, i in cells),
-                        decode(snap, [grow.Entry(n, i, label, 0) for n, i in cells], codecs,
+                        decode(snap, [grow.entry(n, i) for n, i in cells], codecs,
                                as_json=True)))
         buckets = []
         for b in blist:

@@ -82,18 +82,43 @@ class Bucket:
     chain: list[Node]  # chain[0] is the bucket in the array
 
 
-@dataclass
 class BucketArray:
-    which: str
-    base: int
-    nbuckets: int      # 2^B of this array
-    nalloc: int        # buckets in the allocation (with preallocated overflow buckets)
-    data: bytes
-    buckets: list[Bucket] = field(default_factory=list)
+    """One bucket array as read: its bytes, and the overflow chains found from it.
+    Bucket objects are made on demand: a million-entry map need not have 100k of them."""
+
+    def __init__(self, which: str, base: int, nbuckets: int, nalloc: int, data: bytes,
+                 layout: MapLayout):
+        self.which, self.base, self.nbuckets, self.nalloc, self.data = which, base, nbuckets, nalloc, data
+        self.layout = layout
+        self.chains: dict[int, list[Node]] = {}   # bucket index -> its overflow buckets
+        self._buckets: Optional[list[Bucket]] = None
 
     @property
     def end(self) -> int:
         return self.base + len(self.data)
+
+    def head(self, i: int) -> Node:
+        bs = self.layout.bucketsize
+        return _node(self.data, i * bs, self.base + i * bs, self.layout, False)
+
+    def bucket(self, i: int) -> Bucket:
+        return Bucket(self.which, i, [self.head(i)] + self.chains.get(i, []))
+
+    @property
+    def buckets(self) -> list[Bucket]:
+        if self._buckets is None:
+            self._buckets = [self.bucket(i) for i in range(self.nbuckets)]
+        return self._buckets
+
+    def overflow_pointers(self) -> list[int]:
+        """The overflow word of every bucket of the array, in one slice."""
+        bs, oo = self.layout.bucketsize, self.layout.overflow_off
+        words = memoryview(self.data)[:self.nbuckets * bs].cast("Q")
+        return list(words[oo // 8::bs // 8]) if self.nbuckets else []
+
+    def first_tophash(self) -> bytes:
+        """tophash[0] of every bucket (map.go evacuated() looks only at this byte)."""
+        return self.data[self.layout.tophash_off:self.nbuckets * self.layout.bucketsize:self.layout.bucketsize]
 
 
 @dataclass
@@ -199,7 +224,7 @@ def _read_array(target: Target, h: Hmap, layout: MapLayout, which: str, base: in
         except MemoryReadError as e:
             raise _corrupt(h, f"the {which} bucket array ({nb} buckets, {nb * bs} bytes at "
                               f"{base:#x}) is unreadable: {e}") from None
-    return BucketArray(which, base, nb, nalloc, data)
+    return BucketArray(which, base, nb, nalloc, data, layout)
 
 
 def _node(buf: bytes, off: int, addr: int, layout: MapLayout, prealloc: bool) -> Node:
@@ -213,53 +238,57 @@ def _follow_chains(target: Target, reader: BulkReader, h: Hmap, layout: MapLayou
     """Overflow buckets, level by level so that each level is one batch of reads."""
     bs = layout.bucketsize
     prealloc_lo = arr.base + arr.nbuckets * bs
-    seen: dict[int, tuple[int, int]] = {}   # addr -> (bucket index, position)
-    for b in arr.buckets:
-        seen[b.chain[0].addr] = (b.index, 0)
-    frontier = [b for b in arr.buckets if b.chain[0].overflow]
+    seen: dict[int, tuple[int, int]] = {}   # overflow addr -> (bucket index, position)
+    ptrs = arr.overflow_pointers()
+    # (bucket index, address of the next overflow bucket)
+    frontier = [(i, p) for i, p in enumerate(ptrs) if p]
+    heads_lo, heads_hi = arr.base, prealloc_lo
     total = 0
     depth = 0
     while frontier:
         depth += 1
         outside = []
-        for b in frontier:
-            p = b.chain[-1].overflow
+        for i, p in frontier:
             if p % 8:
-                raise _corrupt(h, f"{arr.which} bucket {b.index}: overflow pointer {p:#x} at chain "
-                                  f"position {depth} is not aligned",
+                raise _corrupt(h, f"{arr.which} bucket {i}: overflow pointer {p:#x} at chain "
+                                  f"position {depth} is not aligned", f"{depth} buckets of that chain")
+            if heads_lo <= p < heads_hi or p in seen:
+                where = (f"{arr.which} bucket {(p - heads_lo) // bs}" if heads_lo <= p < heads_hi
+                         else f"{arr.which} bucket {seen[p][0]} position {seen[p][1]}")
+                raise _corrupt(h, f"{arr.which} bucket {i}: overflow chain is cyclic or shared "
+                                  f"(position {depth} points at {p:#x}, already {where})",
                                f"{depth} buckets of that chain")
-            if p in seen:
-                i, pos = seen[p]
-                raise _corrupt(h, f"{arr.which} bucket {b.index}: overflow chain is cyclic or shared "
-                                  f"(position {depth} points at {p:#x}, already {arr.which} bucket "
-                                  f"{i} position {pos})", f"{depth} buckets of that chain")
             if not (arr.base <= p and p + bs <= arr.end):
                 outside.append((p, bs))
         reader.fetch(outside)
         nxt = []
-        for b in frontier:
-            p = b.chain[-1].overflow
+        for i, p in frontier:
+            if p in seen:
+                raise _corrupt(h, f"{arr.which} bucket {i}: overflow chain is cyclic or shared "
+                                  f"(position {depth} points at {p:#x}, already {arr.which} bucket "
+                                  f"{seen[p][0]} position {seen[p][1]})", f"{depth} buckets of that chain")
             if arr.base <= p and p + bs <= arr.end:
                 if (p - arr.base) % bs:
-                    raise _corrupt(h, f"{arr.which} bucket {b.index}: overflow pointer {p:#x} points "
+                    raise _corrupt(h, f"{arr.which} bucket {i}: overflow pointer {p:#x} points "
                                       "inside a bucket of its own array")
                 node = _node(arr.data, p - arr.base, p, layout, p >= prealloc_lo)
             else:
                 d = reader.get(p, bs)
                 if d is None:
-                    raise _corrupt(h, f"{arr.which} bucket {b.index}: overflow bucket {p:#x} at chain "
+                    raise _corrupt(h, f"{arr.which} bucket {i}: overflow bucket {p:#x} at chain "
                                       f"position {depth} is unreadable",
                                    f"{depth} buckets of that chain were read")
                 node = _node(d, 0, p, layout, False)
-            seen[p] = (b.index, depth)
-            b.chain.append(node)
+            seen[p] = (i, depth)
+            chain = arr.chains.setdefault(i, [])
+            chain.append(node)
             total += 1
             if total > bound:
                 raise _corrupt(h, f"{arr.which} array has more than {bound} overflow buckets "
-                                  f"(the most its header allows); bucket {b.index}'s chain is "
-                                  f"{len(b.chain)} long", f"{total} overflow buckets read")
+                                  f"(the most its header allows); bucket {i}'s chain is "
+                                  f"{len(chain) + 1} long", f"{total} overflow buckets read")
             if node.overflow:
-                nxt.append(b)
+                nxt.append((i, node.overflow))
         frontier = nxt
 
 
@@ -282,10 +311,6 @@ def take_snapshot(target: Target, ref: MapRef) -> Snapshot:
                                  f"{1 << oldB} buckets")
     for which, base, B in arrays:
         arr = _read_array(target, h, layout, which, base, B)
-        bs = layout.bucketsize
-        data = arr.data
-        arr.buckets = [Bucket(which, i, [_node(data, i * bs, base + i * bs, layout, False)])
-                       for i in range(arr.nbuckets)]
         _follow_chains(target, reader, h, layout, arr, overflow_bound(h, which, B))
         setattr(snap, which, arr)
     return snap

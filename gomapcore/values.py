@@ -202,9 +202,8 @@ class Codec:
             p = int.from_bytes(b[o + fo:o + fo + 8], "little")
             n = int.from_bytes(b[o + lo:o + lo + 8], "little", signed=True)
             if n > 0:
-                n = n if limit is None else min(n, limit)
-                if m.get(p, n) is None:
-                    out.append((p, n))
+                # no cache check: BulkReader.fetch drops what it already holds
+                out.append((p, n if limit is None or n < limit else limit))
 
         def raw(b, o, m):
             p = int.from_bytes(b[o + fo:o + fo + 8], "little")
