@@ -65,13 +65,16 @@ class Run:
         return json.loads(text[start:])
 
 
-def _gdb_argv(binary: Path, args: Sequence[str], commands: list[str], load: str) -> list[str]:
+def _gdb_argv(binary: Path, args: Sequence[str], commands: list[str], load: str,
+              init: Sequence[str] = ()) -> list[str]:
     argv = [GDB, "-nx", "-batch", "-iex", "set pagination off", "-iex", "set width 0",
             "-iex", "set confirm off"]
+    for c in init:
+        argv += ["-iex", c]
     if load == "autoload":
         argv += ["-iex", f"add-auto-load-safe-path {REPO}"]
-    else:
-        argv += ["-iex", "set auto-load python-scripts off"]
+    # Otherwise gdb declines the samples' .debug_gdb_scripts (one warning) but
+    # still auto-loads what gdb_init puts on the safe path (Go's runtime-gdb.py).
     if load == "source":
         argv += ["-ex", f"source {GDB_PLUGIN}"]
     for i, c in enumerate(commands):
@@ -92,7 +95,8 @@ def _lldb_script(commands: list[str], load: str) -> str:
 
 
 def run(debugger: str, binary: Path, args: Sequence[str], commands: list[str], *,
-        load: str = "source", timeout: float = 120, env: Optional[dict] = None) -> Run:
+        load: str = "source", timeout: float = 120, env: Optional[dict] = None,
+        gdb_init: Sequence[str] = ()) -> Run:
     """Run `commands` in `debugger` on `binary args`; load is "source" (load the
     plugin explicitly), "autoload" (gdb: let .debug_gdb_scripts do it) or "none"."""
     e = dict(os.environ)
@@ -102,7 +106,7 @@ def run(debugger: str, binary: Path, args: Sequence[str], commands: list[str], *
     e.update(env or {})
     with tempfile.TemporaryDirectory(prefix="gomap-it-") as tmp:
         if debugger == "gdb":
-            argv = _gdb_argv(binary, args, commands, load)
+            argv = _gdb_argv(binary, args, commands, load, gdb_init)
         else:
             script = Path(tmp) / "cmds.lldb"
             script.write_text(_lldb_script(commands, load))
