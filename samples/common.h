@@ -139,7 +139,20 @@ std::string ground_header_json(const gomap::hmap* h);
 void print_ground(const char* what, const std::string& header,
                   const std::vector<std::string>& entries);
 
+// The facade only ever holds a pointer to hash<K,V>, so nothing instantiates
+// hash<K,V> or bucket<K,V> and their DWARF would be an incomplete type. Taking
+// their sizes completes both, so `print *m.h` and the plugins see every field.
+template <class K, class V> constexpr bool complete_debug_types() {
+  using Header = typename gomap::Map<K, V>::header_type;
+  using Bucket = std::remove_pointer_t<decltype(Header::buckets)>;
+  static_assert(sizeof(Header) == sizeof(gomap::hmap));
+  static_assert(sizeof(Bucket) ==
+                gomap::bucketSize(sizeof(Bucket::keys[0]), sizeof(Bucket::values[0])));
+  return true;
+}
+
 template <class K, class V> void ground(const char* what, const gomap::Map<K, V>& m) {
+  static_assert(complete_debug_types<K, V>());
   if (!options().dump) return;
   std::vector<std::string> entries;
   for (auto [k, v] : m) entries.push_back("[" + json_of(k) + ", " + json_of(v) + "]");

@@ -19,6 +19,7 @@
 namespace {
 
 using Map = gomap::Map<std::uint64_t, std::int64_t>;
+static_assert(samples::complete_debug_types<std::uint64_t, std::int64_t>());
 
 void step(const char* what, const char* title) {
   std::printf("\n== %s: %s\n", what, title);
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
 
   std::vector<Map> maps;
   for (std::int64_t i = 0; i < nmaps; ++i) maps.push_back(Map::make(8));
-  step("created", "make(map[uint64]int64, 8) each: an hmap and one bucket");
+  step("created", "make(map[uint64]int64, 8) each: an hmap; B = 0, so no bucket until the first insert");
 
   for (auto& m : maps) fill(m, 0, o.keys);
   step("grown", "keys inserted: each finished grow left its old array unreachable");
