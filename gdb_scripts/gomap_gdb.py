@@ -337,6 +337,7 @@ class GdbTarget(Target):
 
 
 _TARGET = GdbTarget()
+import gdb_scripts.gomap_gdb_stops as _stops; _stops.install(GdbTarget)  # noqa: E402,E702 - gomap break/watch/step (issue 5)
 
 
 def _commands():

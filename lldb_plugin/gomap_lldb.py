@@ -386,7 +386,11 @@ class LldbTarget(Target):
     def function_name(self):
         if self.frame is None:
             return None
-        return self.frame.GetFunctionName() or None
+        name = self.frame.GetFunctionName() or None
+        go = self._go_program() if name is None else None
+        if go is not None:
+            return go.function_at(self.pc())
+        return _strip_params(name) if name else None
 
     def use_color(self) -> bool:
         if os.environ.get("NO_COLOR"):
@@ -394,6 +398,24 @@ class LldbTarget(Target):
         if self.debugger is not None and not self.debugger.GetUseColor():
             return False
         return os.isatty(1)
+
+
+def _strip_params(name: str) -> str:
+    """LLDB names a C++ function with its parameter list; gdb without. Drop it
+    so both debuggers name the frame alike (`run<...>`, not `run<...>(const ...)`)."""
+    if not name.endswith(")"):
+        return name
+    depth = 0
+    for i in range(len(name) - 1, -1, -1):
+        c = name[i]
+        depth += c == ")"
+        depth -= c == "("
+        if depth == 0:
+            return name[:i] if i > 0 else name
+    return name
+
+
+import lldb_plugin.gomap_lldb_stops as _stops; _stops.install(LldbTarget)  # noqa: E402,E702 - gomap break/watch/step (issue 5)
 
 
 # --- Go binaries --------------------------------------------------------------
