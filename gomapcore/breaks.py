@@ -31,7 +31,7 @@ from .layout import MapRef
 from .regs import (MapTypeInfo, layout_for, read_engine_maptype, read_go_maptype, tophash,
                    engine_hash)
 from .snapshot import MIN_TOP_HASH, SAME_SIZE_GROW, Hmap, read_hmap, take_snapshot
-from .stops import GomapStop, StopControl
+from .stops import GomapStop, StopControl, arm, function_address
 from .target import GomapError, Target
 
 LOAD_FACTOR_NUM, LOAD_FACTOR_DEN, BUCKET_CNT = 13, 2, 8
@@ -74,8 +74,8 @@ def too_many_overflow_buckets(noverflow: int, B: int) -> bool:
 def grow_reason(count: int, B: int, noverflow: int) -> str:
     """Why hashGrow runs, from the header it sees (count not yet incremented)."""
     if over_load_factor(count + 1, B):
-        return (f"doubling: count+1 = {count + 1} > 6.5\u00b72^{B} = "
-                f"{LOAD_FACTOR_NUM * ((1 << B) // LOAD_FACTOR_DEN) if B else 8} (overLoadFactor)")
+        limit = max(BUCKET_CNT, LOAD_FACTOR_NUM * ((1 << B) // LOAD_FACTOR_DEN))
+        return f"doubling: count+1 = {count + 1} > {limit} (overLoadFactor at B {B})"
     return (f"same size: noverflow {noverflow} \u2265 2^{min(B, 15)} "
             "(tooManyOverflowBuckets)")
 
@@ -123,9 +123,9 @@ class BreakSpec:
 
 def detect_runtime(target: Target) -> str:
     """'engine' or 'go', by which runtime's mapassign the program has."""
-    if target.symbol_address("gomap::mapassign") is not None:
+    if function_address(target, "gomap::mapassign") is not None:
         return "engine"
-    if target.symbol_address("runtime.mapassign") is not None:
+    if function_address(target, "runtime.mapassign") is not None:
         return "go"
     raise GomapError("no map runtime in this program: neither gomap::mapassign nor "
                      "runtime.mapassign is a symbol")
@@ -297,6 +297,9 @@ def _stop_control(target: Target) -> StopControl:
 def break_assign(target: Target, spec: BreakSpec, resolve_map=None) -> str:
     sc = _stop_control(target)
     event = spec.event                  # validates the combination first
+    if not target.is_running():
+        raise GomapError("start the program first (e.g. break main, run): the breakpoints go at "
+                         "the run-time addresses of the runtime's entry points")
     runtime = detect_runtime(target)
     cond = BreakCondition(spec, runtime)
     if spec.map_expr:
@@ -310,7 +313,7 @@ def break_assign(target: Target, spec: BreakSpec, resolve_map=None) -> str:
             from .keys import key_type_from_desc
             cond.key_type = key_type_from_desc(ref.layout.key_type)
             cond.key = parse_key(spec.key_text, cond.key_type)
-    syms = [(s, target.symbol_address(s)) for s in SYMBOLS[runtime][event]]
+    syms = [(s, function_address(target, s)) for s in SYMBOLS[runtime][event]]
     syms = [(s, a) for s, a in syms if a is not None]
     if not syms:
         raise GomapError(f"no {' or '.join(SYMBOLS[runtime][event])} in this program")
@@ -318,8 +321,7 @@ def break_assign(target: Target, spec: BreakSpec, resolve_map=None) -> str:
     stop = reg.add("break", spec.describe())
     cond.number = stop.number
     stop.state = cond
-    for sym, addr in syms:
-        stop.handles.append(sc.set_breakpoint(addr, _hit(stop, cond, sym), sym))
+    arm(sc, stop, [("break", addr, 1, _hit(stop, cond, sym), sym) for sym, addr in syms])
     nums = ", ".join(str(h.number) for h in stop.handles)
     where = ", ".join(s for s, _ in syms)
     return (f"gomap break {stop.number}: {spec.describe()} — stops decided at {where} "

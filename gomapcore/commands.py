@@ -439,8 +439,7 @@ def _build_follow() -> None:
     def _watch(wp: ArgParser):
         wp.add_argument("expr", metavar="EXPR", help="the map (quote it if it has spaces)")
         wp.add_argument("fields", nargs="*", metavar="FIELD",
-                        choices=list(follow.WATCHABLE) + ["all"],
-                        help="buckets, oldbuckets, count, nevacuate, B, flags or all")
+                        help="buckets (default), oldbuckets, count, nevacuate, B, flags or all")
         wp.add_argument("--key", metavar="VALUE", help="watch this key's value and follow it")
         wp.add_argument("--type", dest="type", metavar="T", help="the map's type for an address")
 

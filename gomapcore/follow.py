@@ -21,15 +21,15 @@ is watched instead until it has.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from .keys import KeyType, KeyValue, format_key, key_from_slot, keys_equal
 from .layout import BUCKET_CNT, MapLayout, MapRef
 from .snapshot import (EMPTY_ONE, EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y,
-                       MIN_TOP_HASH, SAME_SIZE_GROW, Hmap, Snapshot, flags_text, read_hmap,
+                       MIN_TOP_HASH, SAME_SIZE_GROW, HASH_WRITING, Hmap, Snapshot, flags_text, read_hmap,
                        take_snapshot)
-from .stops import HW_WATCH_SLOTS, watch_sizes
+from .stops import HW_WATCH_SLOTS, arm, watch_sizes
 from .target import GomapError, Target
 
 # hmap fields a user can name: the bytes a watchpoint covers for each.
@@ -93,9 +93,13 @@ def _arrow(a, b) -> str:
     return f"{a}\u2192{b}"
 
 
-def describe_change(before: Hmap, after: Hmap, fields: Optional[set[str]] = None) -> list[str]:
+def describe_change(before: Hmap, after: Hmap, fields: Optional[set[str]] = None,
+                    hide_flags: int = 0) -> list[str]:
     """The header change from `before` to `after` in Go's words, most important
-    first; with `fields`, only what concerns those fields."""
+    first; with `fields`, only what concerns those fields; flag bits in
+    hide_flags are not reported on their own."""
+    if hide_flags:
+        after = replace(after, flags=(after.flags & ~hide_flags) | (before.flags & hide_flags))
     return [line for about, line in _changes(before, after)
             if fields is None or about & fields]
 
@@ -110,6 +114,10 @@ def _changes(before: Hmap, after: Hmap) -> list[tuple[set[str], str]]:
             out.append((about, f"same-size grow started: B stays {after.B} (too many overflow "
                                f"buckets: noverflow was {before.noverflow}), oldbuckets = "
                                f"{after.oldbuckets:#x}, new buckets = {after.buckets:#x}"))
+        elif after.buckets == after.oldbuckets:
+            # Stopped inside hashGrow between its stores of oldbuckets and buckets.
+            out.append((about, f"grow started: B {_arrow(before.B, after.B)}, oldbuckets = "
+                               f"{after.oldbuckets:#x} (hashGrow stores the new buckets next)"))
         else:
             out.append((about, f"grow started: B {_arrow(before.B, after.B)}, oldbuckets = "
                                f"{after.oldbuckets:#x}, new buckets = {after.buckets:#x}"))
@@ -130,7 +138,10 @@ def _changes(before: Hmap, after: Hmap) -> list[tuple[set[str], str]]:
                 out.append(({"buckets"}, f"buckets {_arrow(hex(before.buckets), hex(after.buckets))}"))
         if before.B != after.B:
             out.append(({"B"}, f"B {_arrow(before.B, after.B)}"))
-        if before.nevacuate != after.nevacuate and after.oldbuckets:
+        if after.nevacuate < before.nevacuate and after.oldbuckets:
+            out.append(({"nevacuate"}, f"nevacuate reset {_arrow(before.nevacuate, after.nevacuate)} "
+                                       "(hashGrow: evacuation of the new grow starts at old bucket 0)"))
+        elif before.nevacuate != after.nevacuate and after.oldbuckets:
             out.append(({"nevacuate"}, f"evacuated old bucket{_s(before.nevacuate, after.nevacuate)} "
                                        f"{_range(before.nevacuate, after.nevacuate)} (nevacuate "
                                        f"{_arrow(before.nevacuate, after.nevacuate)} of "
@@ -176,18 +187,25 @@ class FieldWatch:
     plan: WatchPlan
     last: Hmap
     silent_writes: int = 0     # hits that wrote the same value (lldb reports those)
+    hide_flags: int = 0        # hashWriting toggles on every write: shown only when flags is named
 
     @classmethod
     def start(cls, target: Target, ref: MapRef, fields: list[str], free_slots: int) -> "FieldWatch":
         if not ref.hmap_addr:
             raise GomapError("the map is nil: there is no hmap to watch yet")
         h = read_hmap(target, ref.layout, ref.hmap_addr)
-        return cls(ref, plan_field_watches(ref.hmap_addr, fields, free_slots), h)
+        return cls(ref, plan_field_watches(ref.hmap_addr, fields, free_slots), h,
+                   hide_flags=0 if "flags" in fields else HASH_WRITING)
 
     def on_hit(self, target: Target) -> Optional[str]:
         """The line to stop with, or None when the write changed nothing."""
         now = read_hmap(target, self.ref.layout, self.ref.hmap_addr)
-        lines = describe_change(self.last, now, self.plan.fields)
+        if now.oldbuckets and now.buckets == now.oldbuckets and "buckets" in self.plan.fields:
+            # hashGrow has stored oldbuckets but not yet the new array: the
+            # buckets watch reports the grow once the header makes sense.
+            self.silent_writes += 1
+            return None
+        lines = describe_change(self.last, now, self.plan.fields, self.hide_flags)
         self.last = now
         if not lines:
             self.silent_writes += 1
@@ -290,6 +308,8 @@ class KeyWatch:
     history: list[str] = field(default_factory=list)
     ended: bool = False
     pending: bool = False             # a re-arm is queued until the stop is final
+    arriving: bool = False            # moved; evacuate has not copied the elem yet
+    _pending_dst: tuple = (0, 0)      # (new bucket, chain depth) while waiting for newoverflow
 
     @classmethod
     def start(cls, target: Target, ref: MapRef, kt: KeyType, key: KeyValue) -> "KeyWatch":
@@ -326,6 +346,11 @@ class KeyWatch:
         if now == self.value:
             return None
         old, self.value = self.value, now
+        if self.arriving:
+            # evacuate copying the elem into the slot the move stop announced:
+            # not a change of the key's value, so no second stop.
+            self.arriving = False
+            return None
         return (f"gomap watch: key {self._k()}: value {_fmt_val(old)} \u2192 {_fmt_val(now)} "
                 f"({self.place.describe()})")
 
@@ -349,12 +374,14 @@ class KeyWatch:
             return f"gomap watch: key {self._k()}'s slot was marked evacuated but no grow is in progress", True
         dst, depth, slot = evacuation_destination(snap, self.place, top)
         half = "X, same index" if top == EVACUATED_X else "Y, index + " + str(snap.oldnbuckets)
-        src = self.place.describe()
+        # Only the old array holds evacuation marks, whatever it was called when the watch began.
+        src = replace(self.place, which="old").describe()
         nb = next(b for b in snap.new.buckets if b.index == dst)
         if depth < len(nb.chain):
             node = nb.chain[depth]
             self.place = KeyPlace("new", dst, depth, slot, node.addr, snap.layout)
-            self.value = self._value_bytes(target, self.place)  # not copied yet: arrival shows as a write
+            self.value = self._value_bytes(target, self.place)  # not copied yet
+            self.arriving = True
             msg = (f"gomap watch: key {self._k()} evacuated ({'evacuatedX' if top == EVACUATED_X else 'evacuatedY'}"
                    f", {half}): {src} \u2192 {self.place.describe()}; watch follows it")
         else:
@@ -378,6 +405,7 @@ class KeyWatch:
         self.pending_overflow = None
         self.place = KeyPlace("new", dst, depth, slot, ovf, self.ref.layout)
         self.value = self._value_bytes(target, self.place)
+        self.arriving = True
         return (f"gomap watch: key {self._k()}: overflow bucket {ovf:#x} taken; now watching "
                 f"{self.place.describe()}", True)
 
@@ -419,8 +447,8 @@ def watch_fields(target: Target, ref: MapRef, fields: list[str], label: str) -> 
             stop.hits += 1
             line = line.replace("gomap watch:", f"gomap watch {stop.number}:", 1)
         return line
-    for addr, size, names in fw.plan.words:
-        stop.handles.append(sc.set_watchpoint(addr, size, on_hit, "hmap." + "+".join(names)))
+    arm(sc, stop, [("watch", addr, size, on_hit, "hmap." + "+".join(names))
+                   for addr, size, names in fw.plan.words])
     nums = ", ".join(str(h.number) for h in stop.handles)
     return (f"gomap watch {stop.number}: map {ref.hmap_addr:#x}: {fw.plan.summary()} "
             f"(debugger watchpoint{'s' if len(stop.handles) > 1 else ''} {nums}). "
@@ -437,7 +465,7 @@ def watch_key(target: Target, ref: MapRef, kt: KeyType, key: KeyValue, label: st
     reg = sc.stop_registry()
     stop = reg.add("watch", f"{label}: key {format_key(key, kt)}")
     stop.state = kw
-    _arm_key(sc, stop, kw)
+    arm(sc, stop, _key_requests(stop, kw))
     nums = ", ".join(str(h.number) for h in stop.handles)
     return (f"gomap watch {stop.number}: key {format_key(key, kt)} is in {kw.place.describe()}: "
             f"watching its value at {kw.place.elem_addr:#x} and its tophash byte at "
@@ -445,9 +473,9 @@ def watch_key(target: Target, ref: MapRef, kt: KeyType, key: KeyValue, label: st
             "when evacuation moves it")
 
 
-def _arm_key(sc, stop, kw: KeyWatch) -> None:
-    for addr, size, role in kw.watch_ranges():
-        stop.handles.append(sc.set_watchpoint(addr, size, _key_hit(stop, kw, role), f"key.{role}"))
+def _key_requests(stop, kw: KeyWatch) -> list:
+    return [("watch", addr, size, _key_hit(stop, kw, role), f"key.{role}")
+            for addr, size, role in kw.watch_ranges()]
 
 
 def _key_hit(stop, kw: KeyWatch, role: str):
@@ -476,7 +504,8 @@ def _key_hit(stop, kw: KeyWatch, role: str):
                 kw.pending = False
                 if kw.ended:
                     return None
-                _arm_key(sc, stop, kw)
+                sc.stop_registry().stops[stop.number] = stop
+                arm(sc, stop, _key_requests(stop, kw))
                 return (f"gomap watch {stop.number}: re-armed at {kw.place.describe()} "
                         f"(debugger watchpoints {', '.join(str(h.number) for h in stop.handles)})")
             t.after_stop(move)

@@ -250,7 +250,8 @@ class RegsReport:
 def _argument_words(target: Target, call: MapCall) -> tuple[str, int, int, tuple[int, ...]]:
     """(source, t, h, key words) from registers at the entry, else from the frame."""
     at_entry = False
-    entry = target.symbol_address(call.symbol)
+    from .stops import function_address
+    entry = function_address(target, call.symbol)
     try:
         pc = target.pc()
     except GomapError:

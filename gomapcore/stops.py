@@ -126,6 +126,11 @@ class StopControl:
         change then); a returned string is printed."""
         raise NotImplementedError
 
+    def function_address(self, name: str) -> Optional[int]:
+        """Run-time address of the first instruction of function `name`
+        ("gomap::hashGrow", "runtime.hashGrow"), or None."""
+        return self.symbol_address(name)  # type: ignore[attr-defined]
+
     def watchpoints_in_use(self) -> int:
         """Debug registers taken by any watchpoint (the user's own included)."""
         return self.stop_registry().watch_slots_used()
@@ -154,6 +159,33 @@ class StopControl:
     def finish_frame(self) -> None:
         """Run until the selected frame returns (`finish`)."""
         raise NotImplementedError
+
+
+def arm(sc: "StopControl", stop: GomapStop, requests) -> None:
+    """Set every (kind, address, size, on_hit, label) for one gomap stop; on the
+    first failure undo the ones already set and forget the stop, so that a
+    half-made watch never lingers."""
+    try:
+        for kind, address, size, on_hit, label in requests:
+            if kind == "break":
+                stop.handles.append(sc.set_breakpoint(address, on_hit, label))
+            else:
+                stop.handles.append(sc.set_watchpoint(address, size, on_hit, label))
+    except Exception:
+        for h in stop.handles:
+            try:
+                sc.delete_stop(h)
+            except Exception:  # noqa: BLE001 - already failing; report the first error
+                pass
+        stop.handles.clear()
+        sc.stop_registry().stops.pop(stop.number, None)
+        raise
+
+
+def function_address(target, name: str) -> Optional[int]:
+    """function_address when the Target can stop, else its symbol_address."""
+    f = getattr(target, "function_address", None)
+    return f(name) if f is not None else target.symbol_address(name)
 
 
 def watch_sizes(address: int, size: int) -> list[tuple[int, int]]:

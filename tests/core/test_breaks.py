@@ -48,7 +48,7 @@ def test_grow_breaks_at_hashGrow_only():
     t.regs = {"rdi": mt, "rsi": m.hmap, "rdx": 0, "rcx": 0}
     [line] = t.fire_break(0x2000)
     assert line == (f"gomap break 1: gomap::hashGrow: map {m.hmap:#x} (map[int64]int64) count 13 B 1: "
-                    "grow starts (B 1\u21922; doubling: count+1 = 14 > 6.5\u00b72^1 = 13 (overLoadFactor))")
+                    "grow starts (B 1\u21922; doubling: count+1 = 14 > 13 (overLoadFactor at B 1))")
 
 
 def test_same_size_declines_doubling_grows():
