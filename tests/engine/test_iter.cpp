@@ -1,1 +1,157 @@
+// test_iter.cpp — Go's iteration guarantees, including during growth.
 #include <doctest/doctest.h>
+
+#include <map>
+#include <set>
+
+#include "util.h"
+
+using namespace gomap;
+using gt::I64Map;
+
+namespace {
+
+// Drive a raw hiter (as Go's compiled range loop does).
+struct Range {
+  hiter it{};
+  Range(const maptype* t, hmap* h) { mapiterinit(t, h, &it); }
+  ~Range() { mapiterdone(&it); }
+  bool done() const { return it.key == nullptr; }
+  std::int64_t key() const { return *static_cast<std::int64_t*>(it.key); }
+  std::int64_t elem() const { return *static_cast<std::int64_t*>(it.elem); }
+  void next() { mapiternext(&it); }
+};
+
+}  // namespace
+
+TEST_CASE("iteration produces every entry exactly once, in a random order") {
+  for (std::int64_t n : {0, 1, 7, 8, 9, 100, 1000, 5000}) {
+    CAPTURE(n);
+    I64Map m = I64Map::make();
+    for (std::int64_t i = 0; i < n; i++) m.set(i, i * 7);
+    std::map<std::int64_t, int> seen;
+    for (auto [k, v] : m) {
+      CHECK(v == k * 7);
+      seen[k]++;
+    }
+    CHECK(static_cast<std::int64_t>(seen.size()) == n);
+    for (auto& [k, c] : seen) REQUIRE(c == 1);
+    m.drop();
+  }
+  gc();
+}
+
+TEST_CASE("two iterations start differently") {
+  I64Map m = I64Map::make();
+  for (std::int64_t i = 0; i < 200; i++) m.set(i, i);
+  std::set<std::int64_t> firsts;
+  std::set<std::pair<std::uintptr_t, int>> starts;
+  for (int r = 0; r < 30; r++) {
+    Range it(m.type(), m.header());
+    firsts.insert(it.key());
+    starts.insert({it.it.startBucket, it.it.offset});
+  }
+  CHECK(firsts.size() > 1);
+  CHECK(starts.size() > 1);
+  m.drop();
+}
+
+TEST_CASE("the iterator flags are set as Go sets them") {
+  I64Map m = I64Map::make();
+  for (std::int64_t i = 0; i < 20; i++) m.set(i, i);
+  CHECK((m.header()->flags & (iterator | oldIterator)) == 0);
+  {
+    Range it(m.type(), m.header());
+    CHECK((m.header()->flags & (iterator | oldIterator)) == (iterator | oldIterator));
+  }
+  // A grow moves iterator to oldIterator (Go never clears the flags otherwise).
+  while (m.header()->oldbuckets == nullptr) m.set(m.len() + 1000, 0);
+  CHECK((m.header()->flags & oldIterator) != 0);
+  CHECK((m.header()->flags & iterator) == 0);
+  m.drop();
+}
+
+TEST_CASE("iteration started during a grow, and grows during iteration") {
+  for (std::int64_t n : {27, 53, 105, 209, 417, 833}) {
+    CAPTURE(n);
+    // Started mid-grow: the map is growing when mapiterinit runs.
+    I64Map m = I64Map::make();
+    for (std::int64_t i = 0; i < n; i++) m.set(i, i);
+    REQUIRE(m.header()->oldbuckets != nullptr);
+    std::map<std::int64_t, int> seen;
+    {
+      Range it(m.type(), m.header());
+      for (; !it.done(); it.next()) {
+        seen[it.key()]++;
+        // Keep writing: evacuation proceeds under the iterator's feet.
+        m.set(it.key(), it.key() + 1);
+      }
+    }
+    CHECK(static_cast<std::int64_t>(seen.size()) == n);
+    for (auto& [k, c] : seen) REQUIRE(c == 1);
+    for (std::int64_t i = 0; i < n; i++) REQUIRE(m.get(i) == i + 1);
+    CHECK_MAP(m);
+
+    // Started before: inserts during the loop trigger one or more grows.
+    I64Map g = I64Map::make();
+    for (std::int64_t i = 0; i < n; i++) g.set(i, i);
+    while (g.header()->oldbuckets != nullptr) g.set(0, 0);
+    std::map<std::int64_t, int> seen2;
+    std::int64_t added = 0;
+    {
+      Range it(g.type(), g.header());
+      for (; !it.done(); it.next()) {
+        seen2[it.key()]++;
+        for (int j = 0; j < 3; j++) g.set(1000000 + added++, 0);
+      }
+    }
+    for (std::int64_t i = 0; i < n; i++) REQUIRE(seen2[i] == 1);  // present throughout: exactly once
+    for (auto& [k, c] : seen2) REQUIRE(c == 1);                   // added ones: at most once
+    CHECK(g.len() == n + added);
+    CHECK_MAP(g);
+    m.drop();
+    g.drop();
+  }
+  gc();
+}
+
+TEST_CASE("deleting during iteration: deleted before reached is not produced") {
+  for (bool growing : {false, true}) {
+    CAPTURE(growing);
+    I64Map m = I64Map::make();
+    const std::int64_t n = growing ? 209 : 200;
+    for (std::int64_t i = 0; i < n; i++) m.set(i, i);
+    REQUIRE((m.header()->oldbuckets != nullptr) == growing);
+    std::set<std::int64_t> seen, deleted;
+    {
+      Range it(m.type(), m.header());
+      for (; !it.done(); it.next()) {
+        std::int64_t k = it.key();
+        REQUIRE(deleted.count(k) == 0);
+        REQUIRE(seen.insert(k).second);
+        // Delete a partner not seen yet: it must never show up.
+        std::int64_t partner = (k * 31 + 17) % n;
+        if (!seen.count(partner) && !deleted.count(partner)) {
+          m.erase(partner);
+          deleted.insert(partner);
+        }
+      }
+    }
+    for (std::int64_t i = 0; i < n; i++) CHECK((seen.count(i) + deleted.count(i)) >= 1);
+    CHECK(m.len() == n - static_cast<std::int64_t>(deleted.size()));
+    CHECK_MAP(m);
+    m.drop();
+  }
+  gc();
+}
+
+TEST_CASE("iteration over a pointer-free map keeps the overflow slices alive") {
+  I64Map m = I64Map::make(10);
+  Range it(m.type(), m.header());  // empty map: nothing, no slices
+  CHECK(it.done());
+  m.set(1, 1);
+  Range it2(m.type(), m.header());
+  CHECK(it2.it.overflow == m.header()->extra->overflow);
+  CHECK(it2.it.overflow != nullptr);
+  m.drop();
+}
