@@ -152,10 +152,21 @@ class GdbStopControl(StopControl):
 
     @staticmethod
     def _exec(cmd: str) -> None:
+        # `gomap step` runs many `next`s: GDB would print each stop's source
+        # line; only the map event at the end is worth showing.
         try:
+            old = gdb.parameter("suppress-cli-notifications")
+        except (gdb.error, RuntimeError):
+            old = None
+        try:
+            if old is False:
+                gdb.execute("set suppress-cli-notifications on", to_string=True)
             gdb.execute(cmd, to_string=True)
         except gdb.error as e:
             raise GomapError(f"{cmd}: {_one_line(e)}") from None
+        finally:
+            if old is False:
+                gdb.execute("set suppress-cli-notifications off", to_string=True)
 
 
 def install(target_cls: type) -> None:

@@ -247,7 +247,7 @@ class RegsReport:
     notes: list[str] = field(default_factory=list)
 
 
-def _argument_words(target: Target, call: MapCall) -> tuple[str, int, int, tuple[int, ...]]:
+def argument_words(target: Target, call: MapCall) -> tuple[str, int, int, tuple[int, ...]]:
     """(source, t, h, key words) from registers at the entry, else from the frame."""
     at_entry = False
     from .stops import function_address
@@ -288,7 +288,7 @@ def decode_call(target: Target) -> RegsReport:
     if call is None:
         raise GomapError(f"not stopped in a map runtime call (mapassign*, mapaccess*, mapdelete*): "
                          f"the selected frame is {fn or 'unknown'}")
-    source, t, h, words = _argument_words(target, call)
+    source, t, h, words = argument_words(target, call)
     if not t:
         raise GomapError(f"{call.symbol}: the maptype argument is nil")
     mti = read_engine_maptype(target, t) if call.runtime == "engine" else read_go_maptype(target, t)

@@ -22,7 +22,7 @@ from typing import Optional
 
 from .follow import describe_change
 from .layout import MapRef
-from .regs import classify, layout_for, read_engine_maptype, read_go_maptype
+from .regs import argument_words, classify, layout_for, read_engine_maptype, read_go_maptype
 from .snapshot import MIN_TOP_HASH, Hmap, read_hmap, take_snapshot, tophash_state
 from .target import GomapError, Target
 
@@ -66,14 +66,25 @@ def read_state(target: Target) -> AssignState:
     fn = target.function_name() or "?"
     call = classify(fn)
     runtime = call.runtime if call else ("engine" if "gomap::" in fn else "go")
-    t = _local(target, "t") or 0
-    h = _local(target, "h") or 0
+    t = h = 0
+    if call is not None:
+        # At the first instruction the frame's argument slots are not written
+        # yet: regs.py takes the registers there, the frame elsewhere.
+        try:
+            _, t, h, _ = argument_words(target, call)
+        except GomapError:
+            t = h = 0
+    if not t or not h:
+        t, h = _local(target, "t") or 0, _local(target, "h") or 0
     hm = None
     bs = 0
     if t and h:
-        mti = read_engine_maptype(target, t) if runtime == "engine" else read_go_maptype(target, t)
-        bs = mti.bucketsize
-        hm = read_hmap(target, layout_for(mti), h)
+        try:
+            mti = read_engine_maptype(target, t) if runtime == "engine" else read_go_maptype(target, t)
+            bs = mti.bucketsize
+            hm = read_hmap(target, layout_for(mti), h)
+        except GomapError:
+            hm, bs = None, 0
     names = ("hash", "bucket", "b", "insertb", "inserti", "insertk", "elem", "top")
     return AssignState(fn, runtime, t, h, hm, {n: _local(target, n) for n in names}, bs)
 
@@ -201,6 +212,11 @@ def step(target: Target, max_lines: int = MAX_LINES) -> str:
                 continue
             return f"mapassign returned to {fn or 'the caller'} after {n + 1} lines"
         nst = read_state(target)
+        if nst.locals.get("insertb") != st.locals.get("insertb") and nst.locals.get("insertb"):
+            # insertb is stored one line before inserti: read the pair together.
+            target.step_line()
+            if target.function_name() == start_fn:
+                nst = read_state(target)
         ev = events_between(st, nst)
         if ev:
             return "\n".join(ev) + "\n" + describe_state(target, nst)
