@@ -165,3 +165,13 @@ if(GDB)
                       --args $<TARGET_FILE:grow> --seed 1 --keys 20)
   set_tests_properties(samples.grow.gdb_checkpoint PROPERTIES TIMEOUT 120 LABELS samples)
 endif()
+find_program(LLDB lldb-16)
+if(LLDB AND EXISTS /usr/lib/llvm-16/bin/lldb-server)
+  add_test(NAME samples.grow.lldb_checkpoint
+           COMMAND ${EXPECT} --stdout "^\\(const char \\*\\) \\$0 = 0x[0-9a-f]+ \"grow-start\"$"
+                   --stdout "^\\(int64_t\\) \\$1 = 9$"
+                   -- ${LLDB} -b -o "b checkpoint" -o run -o "p what" -o up -o "p m.h->count"
+                      -- $<TARGET_FILE:grow> --seed 1 --keys 20)
+  set_tests_properties(samples.grow.lldb_checkpoint PROPERTIES TIMEOUT 120 LABELS samples
+                       ENVIRONMENT LLDB_DEBUGSERVER_PATH=/usr/lib/llvm-16/bin/lldb-server)
+endif()
