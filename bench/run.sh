@@ -18,7 +18,7 @@ for a in "$@"; do
   case "$a" in
     --quick) quick=1 ;;
     --wall) clock=wall ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
