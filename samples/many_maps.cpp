@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
 
   std::vector<Map> maps;
   for (std::int64_t i = 0; i < nmaps; ++i) maps.push_back(Map::make(8));
-  step("created", "make(map[uint64]int64, 8) each: an hmap; B = 0, so no bucket until the first insert");
+  step("created", "make(map[uint64]int64, 8) each: an hmap; B = 0, no bucket until an insert");
 
   for (auto& m : maps) fill(m, 0, o.keys);
   step("grown", "keys inserted: each finished grow left its old array unreachable");
