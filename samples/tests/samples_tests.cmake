@@ -163,7 +163,16 @@ if(GDB)
            COMMAND ${EXPECT} --stdout "^\\$1 = 0x[0-9a-f]+ \"grow-start\"$" --stdout "^\\$2 = 9$"
                    -- ${GDB} -nx -batch -ex "break checkpoint" -ex run -ex "print what" -ex up -ex "print m.h->count"
                       --args $<TARGET_FILE:grow> --seed 1 --keys 20)
-  set_tests_properties(samples.grow.gdb_checkpoint PROPERTIES TIMEOUT 120 LABELS samples)
+  # The GROUND line printed before a checkpoint is the memory gdb reads there.
+  add_test(NAME samples.grow.gdb_ground_matches_memory
+           COMMAND ${EXPECT}
+                   --stdout "GROUND \\{\"checkpoint\": \"mid-grow\", .*\"count\": ([0-9]+), \"B\": ([0-9]+), \"flags\": ([0-9]+), .*\"nevacuate\": ([0-9]+), (?s:.*)\\$1 = \\1\n\\$2 = \\2\n\\$3 = \\3\n\\$4 = \\4\n"
+                   -- ${GDB} -nx -batch -ex "break checkpoint if \$_streq(what, \"mid-grow\")" -ex run -ex up
+                      -ex "print m.h->count" -ex "print (int)m.h->B" -ex "print (int)m.h->flags"
+                      -ex "print m.h->nevacuate"
+                      --args $<TARGET_FILE:grow> --seed 2 --keys 60 --dump)
+  set_tests_properties(samples.grow.gdb_checkpoint samples.grow.gdb_ground_matches_memory
+                       PROPERTIES TIMEOUT 120 LABELS samples)
 endif()
 find_program(LLDB lldb-16)
 if(LLDB AND EXISTS /usr/lib/llvm-16/bin/lldb-server)
