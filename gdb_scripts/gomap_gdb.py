@@ -161,6 +161,9 @@ class _TypeCache:
 
 # --- the Target -------------------------------------------------------------
 
+_SCALAR_CODES = (gdb.TYPE_CODE_PTR, gdb.TYPE_CODE_INT, gdb.TYPE_CODE_ENUM,
+                 gdb.TYPE_CODE_BOOL, gdb.TYPE_CODE_CHAR, gdb.TYPE_CODE_FLT)
+
 class GdbTarget(Target):
     name = "gdb"
 
@@ -223,13 +226,18 @@ class GdbTarget(Target):
     def to_value(self, v: "gdb.Value") -> Value:
         t = v.type
         desc = self.types.desc(t)
-        addr = None
-        if v.address is not None:
-            try:
-                addr = int(v.address)
-            except gdb.error:
-                addr = None
         size = t.sizeof
+        code = t.strip_typedefs().code
+        if code in _SCALAR_CODES and (code != gdb.TYPE_CODE_FLT or size in (4, 8)):
+            # A scalar's bytes are its value, whatever gdb says about where it
+            # lives: for `(char*)p + 1000` gdb keeps the location of `p`'s
+            # container (value_ptradd copies the component location), so
+            # reading at v.address would give 8 bytes of the wrong object.
+            # gdb 13 has no Value.is_lvalue; an address is kept only when the
+            # memory there holds this very value (a variable, a member).
+            data = self._pack(v, size)
+            return Value(desc, self._address_holding(v, data), data)
+        addr = self._address(v)
         data = b""
         if addr is not None and size:
             try:
@@ -239,6 +247,24 @@ class GdbTarget(Target):
         if not data:
             data = self._pack(v, size)
         return Value(desc, addr, data)
+
+    @staticmethod
+    def _address(v: "gdb.Value"):
+        if v.address is None:
+            return None
+        try:
+            return int(v.address)
+        except gdb.error:
+            return None
+
+    def _address_holding(self, v: "gdb.Value", data: bytes):
+        addr = self._address(v)
+        if addr is None or not data:
+            return None
+        try:
+            return addr if self.read_memory(addr, len(data)) == data else None
+        except MemoryReadError:
+            return None
 
     def _pack(self, v: "gdb.Value", size: int) -> bytes:
         """Bytes of a value that has no address (a register, a computed value)."""
