@@ -142,6 +142,7 @@ class BreakCondition:
     key_type: Optional[KeyType] = None
     key: Optional[KeyValue] = None
     _maptypes: dict = field(default_factory=dict)
+    _last_stop: Optional[tuple] = None
 
     # --- shared readers -----------------------------------------------------------
     def _regs(self, target: Target) -> tuple[int, int, int, int]:
@@ -169,12 +170,43 @@ class BreakCondition:
     def on_hit(self, target: Target, symbol: str) -> Optional[str]:
         ev = self.spec.event
         if ev == "grow":
-            return self._on_grow(target, symbol)
+            line = self._on_grow(target, symbol)
+        elif ev == "overflow":
+            line = self._on_overflow(target, symbol)
+        elif ev == "evacuate":
+            line = self._on_evacuate(target, symbol)
+        else:
+            line = self._on_assign(target, symbol)
+        if line is not None and self.runtime == "go" and self._restarted(target, symbol, ev):
+            return None
+        return line
+
+    def _restarted(self, target: Target, symbol: str, ev: str) -> bool:
+        """A Go function whose prologue finds the stack too small (or a
+        preemption request) calls morestack, which runs the function again from
+        its first instruction on a new stack: the same event hits the entry
+        breakpoint twice. The second hit has the same arguments and header; it
+        is the same event, not a new one. (For assigns the stack must also have
+        moved: the same key assigned twice in a row from one frame is two events.)"""
+        regs = self._regs(target)
+        # Only registers that hold arguments survive morestack: (t, h) for
+        # hashGrow, a third for evacuate/newoverflow/fast keys, a fourth for a
+        # string key's length.
+        nargs = {"grow": 2, "evacuate": 3, "overflow": 3}.get(
+            ev, 4 if symbol.endswith("_faststr") else 3)
+        t, h = regs[0], regs[1]
         if ev == "overflow":
-            return self._on_overflow(target, symbol)
-        if ev == "evacuate":
-            return self._on_evacuate(target, symbol)
-        return self._on_assign(target, symbol)
+            h = regs[0]          # Go's newoverflow is a method: receiver h first
+        try:
+            header = target.read_memory(h, 48) if h else b""
+            sp = target.register("rsp")
+        except GomapError:
+            return False
+        state = (symbol, regs[:nargs], header)
+        last, self._last_stop = self._last_stop, (state, sp)
+        if last is None or last[0] != state:
+            return False
+        return ev != "assign" or last[1] != sp
 
     def _on_grow(self, target: Target, symbol: str) -> Optional[str]:
         t, h, _, _ = self._regs(target)

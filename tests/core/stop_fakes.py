@@ -30,6 +30,9 @@ class StopTarget(FakeTarget, StopControl):
     def register(self, name: str) -> int:
         if name == "pc":
             return self.regs.get("pc", 0)
+        if name not in self.regs:
+            from gomapcore.target import GomapError
+            raise GomapError(f"no register named {name!r}")
         return self.regs[name]
 
     def function_name(self):

@@ -170,3 +170,35 @@ def test_list_and_delete_and_the_debuggers_own_delete():
     assert t.live == {}
     with pytest.raises(GomapError, match="no gomap break/watch number 7"):
         delete_stop(t, [7])
+
+
+def test_go_morestack_restart_is_one_event():
+    # A Go function entry can run twice for one call (prologue -> morestack ->
+    # the function again): the second hit with the same arguments and header is
+    # not a second grow.
+    t = StopTarget()
+    t.symbols.update({"runtime.mapassign": 0x5000, "runtime.hashGrow": 0x6000})
+    m = MapImage(t, I64, I64)
+    arr = m.array(2)
+    m.header(13, 1, arr)
+    mt = go_maptype(t, "int64", 8, "int64", 8)
+    break_assign(t, BreakSpec(grow=True))
+    t.regs = {"rax": mt, "rbx": m.hmap, "rcx": 0, "rdi": 0, "rsp": 0xc000100000}
+    assert t.fire_break(0x6000)[0] is not None
+    t.regs["rsp"] = 0xc000200000          # the copied stack
+    t.regs["rcx"] = 0x1234                # not an argument of hashGrow: may differ
+    assert t.fire_break(0x6000) == [None]
+    m.header(26, 2, m.array(4))           # a later grow is a new event
+    assert t.fire_break(0x6000)[0] is not None
+
+
+def test_go_same_key_assigned_twice_from_one_frame_stops_twice():
+    t = StopTarget()
+    t.symbols.update({"runtime.mapassign": 0x5000, "runtime.mapassign_fast64": 0x5100})
+    m = MapImage(t, I64, I64)
+    m.header(0, 0, m.array(1))
+    mt = go_maptype(t, "int64", 8, "int64", 8)
+    break_assign(t, BreakSpec(key_text="5"))
+    t.regs = {"rax": mt, "rbx": m.hmap, "rcx": 5, "rdi": 0, "rsp": 0xc000100000}
+    assert t.fire_break(0x5100)[0] is not None
+    assert t.fire_break(0x5100)[0] is not None

@@ -1,0 +1,78 @@
+"""`gomap break assign` and `gomap regs` on a real Go 1.19 program (tests/go/gomaps,
+built with -N -l) in gdb 13 and lldb-16: Go's register ABI (RAX, RBX, RCX) at
+runtime.mapassign_fast64, grows at runtime.hashGrow against Go's load factor,
+and a same-size grow from tooManyOverflowBuckets.
+
+LLDB stops on SIGURG (Go's preemption signal) unless told not to; gdb passes it
+silently by default. The lldb sessions below say so with `process handle`.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import dbg
+
+pytestmark = pytest.mark.parametrize("debugger", dbg.DEBUGGERS)
+
+
+def _program():
+    p = dbg.GO_PROGRAMS / "gomaps-debug"
+    if not p.exists():
+        pytest.skip(f"{p} not built (tests/go/build.sh)")
+    return p
+
+
+def _start(debugger: str) -> list[str]:
+    if debugger == "gdb":
+        return ["break main.main", "run"]
+    return ["breakpoint set -n main.main", "process launch --stop-at-entry",
+            "process handle SIGURG -s false -n false -p true", "process continue"]
+
+
+def test_go_break_on_key_and_regs_register_abi(debugger):
+    if not dbg.have(debugger):
+        pytest.skip(f"{debugger} is not installed")
+    # `gomaps large -n 100` inserts keys i*7919 into make(map[int64]int64)
+    cmds = _start(debugger) + [
+        "gomap break assign --key 79190",
+        "continue",
+        "gomap regs --json",
+        "gomap buckets --json --type map[int64]int64 $rbx",
+        "gomap break delete",
+        "gomap break assign --grow",
+        "continue", "continue", "continue",
+    ]
+    run = dbg.run(debugger, _program(), ["large", "-n", "100"], cmds)
+    assert "Traceback" not in run.raw, run.raw
+    assert re.search(r"^gomap break 1: runtime\.mapassign_fast64: map 0x[0-9a-f]+ \(map\[int64\]int64\) "
+                     r"key 79190 count 10 B 1: key 79190$", run.out("continue", 0), re.M), run.raw
+    r = run.json("gomap regs --json")
+    assert r["function"] == "runtime.mapassign_fast64" and r["runtime"] == "go"
+    assert r["source"] == "registers at entry (RAX, RBX, RCX)"
+    assert r["key"] == 79190 and r["hmap"]["count"] == 10
+    assert r["hash"] is None and any("AES" in n for n in r["notes"])
+    assert r["maptype"]["bucketsize"] == 144
+    b = run.json("gomap buckets --json")
+    assert b["address"] == r["h"] and b["count"] == 10 and b["buckets"] == r["hmap"]["buckets"]
+    grows = re.findall(r"^gomap break 2: runtime\.hashGrow: map 0x[0-9a-f]+ \(map\[int64\]int64\) "
+                       r"count (\d+) B (\d+): grow starts \(B \d+\u2192\d+; doubling", run.raw, re.M)
+    assert [(int(c), int(b)) for c, b in grows] == [(13, 1), (26, 2), (52, 3)], run.raw
+
+
+def test_go_same_size_grow(debugger):
+    if not dbg.have(debugger):
+        pytest.skip(f"{debugger} is not installed")
+    cmds = _start(debugger) + ["gomap break assign --same-size", "continue", "gomap break list"]
+    run = dbg.run(debugger, _program(), ["samesize", "-n", "200"], cmds)
+    assert "Traceback" not in run.raw, run.raw
+    m = re.search(r"^gomap break 1: runtime\.hashGrow: map 0x[0-9a-f]+ \(map\[int64\]int64\) count (\d+) "
+                  r"B (\d+): grow starts \(B stays \d+; same size: noverflow (\d+) \u2265 2\^(\d+) "
+                  r"\(tooManyOverflowBuckets\)\)$", run.out("continue"), re.M)
+    assert m, run.raw
+    count, B, nov, exp = map(int, m.groups())
+    assert exp == min(B, 15) and nov >= 1 << exp
+    assert not (count + 1 > 8 and count + 1 > 13 * ((1 << B) // 2))   # not over the load factor
+    # the doubling grows while the map filled up were declined, not shown
+    assert re.search(r"^1\s+break\s+1\s+[1-9]\d*\s", run.out("gomap break list"), re.M)
