@@ -119,6 +119,12 @@ class Map {
   using key_type = K;
   using mapped_type = V;
   using header_type = hash<detail::Slot<K>, detail::Slot<V>>;
+  using bucket_type = bucket<detail::Slot<K>, detail::Slot<V>>;
+  // Completing both types here puts their full definitions in the DWARF of every
+  // program that uses Map<K,V>: the plugins find K and V through them.
+  static_assert(sizeof(header_type) == sizeof(hmap));
+  static_assert(sizeof(bucket_type) ==
+                bucketSize(sizeof(detail::Slot<K>), sizeof(detail::Slot<V>)));
 
   Map() = default;  // a nil map: `var m map[K]V`
   static Map make(std::int64_t hint = 0) {  // make(map[K]V, hint)
