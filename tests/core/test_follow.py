@@ -258,3 +258,47 @@ def test_key_watch_waits_for_an_overflow_bucket_evacuate_has_not_taken():
     assert lines[0] == (f"gomap watch 1: key 200: overflow bucket {newovf:#x} taken; now watching "
                         f"new bucket 0 (overflow #1 at {newovf:#x}) slot 0")
     assert t.watched() == sorted([(newovf, 1), (newovf + m.eo, 8)])
+
+
+def test_mid_hashGrow_state_waits_for_the_buckets_store():
+    t = StopTarget()
+    m, arr = _map(t, B=1, count=13)
+    ref = resolve_map(t, t.evaluate("m"))
+    watch_fields(t, ref, ["buckets", "oldbuckets", "nevacuate"], "m")
+    t.write(m.hmap + 9, bytes([2]))
+    # hashGrow stores oldbuckets (= the current array) first: not a grow yet
+    assert t.write_and_fire(m.hmap + 24, struct.pack("<Q", arr)) == []
+    new = m.array(4)
+    lines = t.write_and_fire(m.hmap + 16, struct.pack("<Q", new))
+    assert lines == [f"gomap watch 1: map {m.hmap:#x}: grow started: B 1\u21922, oldbuckets = {arr:#x}, "
+                     f"new buckets = {new:#x}"]
+
+
+def test_oldbuckets_alone_reports_the_grow_at_its_store():
+    t = StopTarget()
+    m, arr = _map(t, B=1, count=13)
+    watch_fields(t, resolve_map(t, t.evaluate("m")), ["oldbuckets"], "m")
+    t.write(m.hmap + 9, bytes([2]))
+    lines = t.write_and_fire(m.hmap + 24, struct.pack("<Q", arr))
+    assert lines == [f"gomap watch 1: map {m.hmap:#x}: grow started: B 1\u21922, oldbuckets = {arr:#x} "
+                     "(hashGrow stores the new buckets next)"]
+
+
+def test_all_hides_hashWriting_toggles_but_flags_shows_them():
+    t = StopTarget()
+    m, arr = _map(t, B=1, count=3)
+    ref = resolve_map(t, t.evaluate("m"))
+    watch_fields(t, ref, ["all"], "m")
+    assert t.write_and_fire(m.hmap + 8, bytes([4])) == []
+    t.live.clear()
+    t._gomap_stop_registry.stops.clear()
+    watch_fields(t, ref, ["flags"], "m")
+    assert t.write_and_fire(m.hmap + 8, bytes([0])) == \
+        [f"gomap watch 2: map {m.hmap:#x}: flags: hashWriting cleared (now 0)"]
+
+
+def test_nevacuate_reset_by_hashGrow_is_not_an_evacuation():
+    before = H(B=3, buckets=0xb000, oldbuckets=0xa000, nevacuate=4)
+    after = H(B=3, buckets=0xb000, oldbuckets=0xa000, nevacuate=0)
+    assert describe_change(before, after) == \
+        ["nevacuate reset 4\u21920 (hashGrow: evacuation of the new grow starts at old bucket 0)"]

@@ -268,3 +268,28 @@ def test_watch_without_running_and_bad_field(debugger):
     assert "choose one of --grow/--same-size, --overflow, --evacuate" in run.out("gomap break assign --grow --overflow")
     assert "not stopped in a map runtime call" in run.out("gomap regs")
     assert "not stopped inside a mapassign" in run.out("gomap step")
+
+
+def test_break_on_evacuate_and_overflow(debugger):
+    _need(debugger)
+    binary = dbg.sample("grow")
+    cmds = _start(debugger) + [
+        "gomap break assign --evacuate",
+        _cont(debugger), _cont(debugger), _cont(debugger),
+        "gomap break delete 1",
+        "gomap break assign --overflow",
+        _cont(debugger),
+        "gomap regs",
+    ]
+    run = dbg.run(debugger, binary, ["--keys", "3000", "--seed", "1"], cmds)
+    assert "Traceback" not in run.raw, run.raw
+    ev = re.findall(r"^gomap break 1: gomap::evacuate: map 0x[0-9a-f]+ \(map\[uint64\]int64\) count (\d+) "
+                    r"B (\d+): evacuating old bucket (\d+) of (\d+) \(nevacuate (\d+)\)$", run.raw, re.M)
+    assert [(int(c), int(b), int(i), int(n)) for c, b, i, n, _ in ev] == \
+        [(8, 1, 0, 1), (13, 2, 0, 2), (13, 2, 1, 2)], run.raw
+    ov = re.search(r"^gomap break 2: gomap::newoverflow: map 0x[0-9a-f]+ \(map\[uint64\]int64\) count (\d+) "
+                   r"B (\d+): bucket (0x[0-9a-f]+) is full: an overflow bucket is taken \(noverflow (\d+)\)$",
+                   run.out(_cont(debugger), 3), re.M)
+    assert ov, run.out(_cont(debugger), 3)
+    # newoverflow is not a map entry point: regs says so in one line
+    assert "not stopped in a map runtime call" in run.out("gomap regs")
