@@ -53,11 +53,22 @@ class MapCall:
         return ("rax", "rbx", "rcx", "rdi" if self.variant == "_faststr" else None)
 
 
+# The engine's mapassign_fast32/64 etc. are one-line wrappers around shared
+# templates (engine/src/fastint.h); inside those, the frame's arguments are the
+# same t, h, key.
+_ENGINE_BODIES = re.compile(r"gomap::detail_rt::fast(Assign|Access|Delete)<(unsigned (?:long|int))>")
+_BODY_OP = {"Assign": "mapassign", "Access": "mapaccess2", "Delete": "mapdelete"}
+
+
 def classify(function_name: Optional[str]) -> Optional[MapCall]:
     """Is this frame's function a map entry point of the engine or of Go's runtime?"""
     if not function_name:
         return None
     name = function_name.split("(")[0].strip()
+    body = _ENGINE_BODIES.match(name)
+    if body:
+        return MapCall("engine", _BODY_OP[body.group(1)],
+                       "_fast64" if body.group(2) == "unsigned long" else "_fast32")
     m = _FN_RE.search(name)
     if m is None:
         return None

@@ -24,6 +24,10 @@ def test_classify_entry_points_of_both_runtimes():
     c = classify("runtime.mapassign_faststr")
     assert (c.runtime, c.variant, c.regs) == ("go", "_faststr", ("rax", "rbx", "rcx", "rdi"))
     assert classify("gomap::mapassign_faststr(gomap::maptype const*, gomap::hmap*, gomap::String)").regs[3] == "rcx"
+    c = classify("gomap::detail_rt::fastAssign<unsigned long>(gomap::maptype const*, gomap::hmap*, "
+                 "unsigned long, char const*)")
+    assert (c.runtime, c.op, c.variant) == ("engine", "mapassign", "_fast64")
+    assert classify("gomap::detail_rt::fastDelete<unsigned int>").variant == "_fast32"
     assert classify("main.main") is None
     assert classify("runtime.mapassign_fast64.func1") is None
     assert classify(None) is None
