@@ -9,6 +9,8 @@ one bad pointer does not hide its neighbours.
 from __future__ import annotations
 
 import bisect
+from itertools import repeat
+from operator import add, rshift
 from typing import Iterable, Optional
 
 from .target import GomapError, Target
@@ -16,6 +18,7 @@ from .target import GomapError, Target
 GAP = 4096             # merge ranges closer than a page: one read beats two
 MAX_SPAN = 4 << 20     # but never read more than a few MiB at once
 MAX_RANGE = 1 << 30    # a single range beyond this is garbage, not a value
+PAGE_SHIFT = 12        # fetch_columns groups ranges by the 4 KiB page they touch
 
 
 class BulkReader:
@@ -64,6 +67,51 @@ class BulkReader:
                         self._add(a, self._read(a, n))
                     except GomapError:
                         self._bad.add((a, n))
+
+    def fetch_columns(self, addrs: list[int], sizes: list[int]) -> None:
+        """fetch() for a million ranges given as two columns (string headers).
+
+        Sorting a million (addr, size) pairs costs seconds in Python; the set of pages
+        they touch is small and built in C. Runs of touched pages (gaps under GAP)
+        become spans of at most MAX_SPAN, cut to the lowest start and highest end
+        wanted. Ranges on a span that cannot be read go through fetch(), which
+        retries them one by one."""
+        ok = [(a, n) for a, n in zip(addrs, sizes) if 0 < n <= MAX_RANGE and a]
+        if not ok:
+            return
+        starts = [a for a, _ in ok]
+        ends = list(map(add, starts, (n for _, n in ok)))
+        lo, hi = min(starts), max(ends)
+        pages = set(map(rshift, starts, repeat(PAGE_SHIFT)))
+        pages.update(map(rshift, [e - 1 for e in ends], repeat(PAGE_SHIFT)))
+        for a, n in ok:
+            if n > 1 << PAGE_SHIFT:     # long strings: every page they cross
+                pages.update(range((a >> PAGE_SHIFT) + 1, (a + n - 1) >> PAGE_SHIFT))
+        gap_pages = max(GAP >> PAGE_SHIFT, 1)
+        span_pages = MAX_SPAN >> PAGE_SHIFT
+        spans: list[tuple[int, int]] = []     # (first page, last page)
+        for pg in sorted(pages):
+            if spans and pg - spans[-1][1] <= gap_pages and pg - spans[-1][0] < span_pages:
+                spans[-1] = (spans[-1][0], pg)
+            else:
+                spans.append((pg, pg))
+        failed: set[int] = set()
+        for p0, p1 in spans:
+            s = max(p0 << PAGE_SHIFT, lo)
+            e = min((p1 + 1) << PAGE_SHIFT, hi)
+            if self.get(s, e - s) is not None:
+                continue
+            try:
+                self._add(s, self._read(s, e - s))
+            except GomapError:
+                failed.update(range(p0, p1 + 1))
+        if failed:
+            self.fetch([(a, n) for a, n in ok
+                        if a >> PAGE_SHIFT in failed or (a + n - 1) >> PAGE_SHIFT in failed])
+
+    def index(self) -> tuple[list[int], list[tuple[int, bytes]]]:
+        """(starts, spans) sorted by start, for callers that look up many ranges in a loop."""
+        return self._starts, self._spans
 
     def _read(self, addr: int, size: int) -> bytes:
         self.reads += 1

@@ -148,6 +148,78 @@ def live_entries(snap: Snapshot) -> list[Entry]:
     return out
 
 
+# --- runs: the same selection as live_entries, as whole bmaps for column decoding ---
+# A run (buf, first, end) is buckets first..end-1 of buf (bucket k starts at k *
+# bucketsize): a stretch of one array, or one overflow bucket. columns.py gathers a
+# field of every cell of the runs with a few slice operations and keeps the live ones.
+Run = tuple
+
+
+def _push(runs: list, buf: bytes, first: int, end: int) -> None:
+    if runs:
+        b, f, e = runs[-1]
+        if b is buf and e == first:
+            runs[-1] = (b, f, end)
+            return
+    runs.append((buf, first, end))
+
+
+def _chain_runs(arr: BucketArray, i: int, runs: list) -> None:
+    bs = arr.layout.bucketsize
+    for n in arr.chains.get(i, ()):
+        k = n.off // bs
+        _push(runs, n.buf, k, k + 1)
+
+
+def _array_runs(arr: BucketArray, lo: int, hi: int, runs: list) -> None:
+    """Buckets lo..hi-1 of arr, each followed by its overflow chain."""
+    chains = arr.chains
+    if not chains:
+        _push(runs, arr.data, lo, hi)
+        return
+    start = lo
+    for i in sorted(k for k in chains if lo <= k < hi):
+        _push(runs, arr.data, start, i + 1)
+        _chain_runs(arr, i, runs)
+        start = i + 1
+    if start < hi:
+        _push(runs, arr.data, start, hi)
+
+
+def live_runs(snap: Snapshot) -> tuple[list[Run], list[Run]]:
+    """(runs to show in print order, stray runs): what live_entries walks, as bmaps.
+    Stray runs are new buckets whose old bucket is pending (their live cells are the
+    "not shown" warning)."""
+    new = snap.new
+    if new is None:
+        return [], []
+    runs: list[Run] = []
+    if snap.old is None:
+        _array_runs(new, 0, new.nbuckets, runs)
+        return runs, []
+    old = snap.old
+    mask = oldmask(snap)
+    done = [EMPTY_ONE < t < MIN_TOP_HASH for t in old.first_tophash()]
+    stray: list[Run] = []
+    j = 0
+    nb = new.nbuckets
+    while j < nb:
+        i = j & mask
+        if done[i]:
+            # a stretch of new buckets whose old buckets are all evacuated
+            k = j + 1
+            while k < nb and done[k & mask]:
+                k += 1
+            _array_runs(new, j, k, runs)
+            j = k
+            continue
+        if j == i:
+            _array_runs(old, i, i + 1, runs)
+        _array_runs(new, j, j + 1, stray)
+        j += 1
+    return runs, stray
+
+
 def check_count(snap: Snapshot, n_live: int) -> None:
     if snap.hmap is not None and n_live != snap.hmap.count:
         snap.warnings.append(f"warning: count = {snap.hmap.count} but {n_live} live cells were found")

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-from . import grow
+from . import columns, grow
 from .bulk import BulkReader
 from .snapshot import Snapshot, flags_text
 from .values import Codec, DEFAULT_STRING_LIMIT, prefetch
@@ -52,6 +52,41 @@ def decode(snap: Snapshot, entries: list, codecs: Codecs, as_json: bool = False)
     return [(kf(b, o, reader), ef(b2, o2, reader)) for (b, o), (b2, o2) in zip(kp, ep)]
 
 
+def map_cells(snap: Snapshot, limit: Optional[int]) -> "columns.Cells":
+    """The live cells to print (the first `limit`), with the count and stray warnings."""
+    runs, stray = grow.live_runs(snap)
+    cells = columns.Cells(snap.layout, runs, limit)
+    if stray:
+        n = columns.Cells(snap.layout, stray).total
+        if n:
+            snap.warnings.append(f"warning: {n} live cells in new buckets whose old bucket is not "
+                                 "evacuated (not shown: Go never writes there before evacuating)")
+    grow.check_count(snap, cells.total)
+    return cells
+
+
+def decode_columns(snap: Snapshot, cells: "columns.Cells", codecs: Codecs,
+                   as_json: bool = False) -> tuple[list, list]:
+    """(keys, elems) of the cells as texts (or JSON values): decode() column by column."""
+    reader = snap.reader or BulkReader(None)  # type: ignore[arg-type]
+    kf, ef = columns.fields_of(cells, codecs)
+    columns.prefetch_fields([kf, ef], reader)
+    if as_json:
+        return kf.json_values(reader), ef.json_values(reader)
+    return kf.texts(reader), ef.texts(reader)
+
+
+def delve_body(keys: list[str], elems: list[str]) -> str:
+    """"k: v, " for every pair, joined from pieces (no per-entry format call)."""
+    n = len(keys)
+    pieces: list = [None] * (4 * n)
+    pieces[0::4] = keys
+    pieces[1::4] = [": "] * n
+    pieces[2::4] = elems
+    pieces[3::4] = [", "] * n
+    return "".join(pieces)
+
+
 def delve_line(type_name: str, pairs: list[tuple[str, str]], total: int, nil: bool = False) -> str:
     """Delve's writeMapTo on one line: each pair followed by ", "; a cut list ends ",...+N more"."""
     if nil:
@@ -82,12 +117,13 @@ def print_text(snap: Snapshot, limit: Optional[int] = DEFAULT_ENTRIES, verbose: 
     if snap.hmap is None:
         out.append(delve_line(name, [], 0, nil=True))
         return "\n".join(out)
-    entries = grow.live_entries(snap)
-    grow.check_count(snap, len(entries))
-    shown = entries if limit is None else entries[:limit]
+    cells = map_cells(snap, limit)
     codecs = codecs_for(snap, None if limit is None else DEFAULT_STRING_LIMIT)
-    pairs = decode(snap, shown, codecs)
-    out.append(delve_line(name, pairs, len(entries)))
+    keys, elems = decode_columns(snap, cells, codecs)
+    body = delve_body(keys, elems)
+    if cells.count != cells.total:
+        body += f",...+{cells.total - cells.count} more" if cells.count else "..."
+    out.append(f"{name} [{body}]")
     out.extend(snap.warnings)
     return "\n".join(out)
 
@@ -112,10 +148,14 @@ def hmap_json(snap: Snapshot) -> dict:
 
 def print_json(snap: Snapshot, limit: Optional[int] = None) -> str:
     d = hmap_json(snap)
-    entries = grow.live_entries(snap) if snap.hmap is not None else []
-    grow.check_count(snap, len(entries))
-    shown = entries if limit is None else entries[:limit]
-    d["live"] = len(entries)
-    d["entries"] = [list(p) for p in decode(snap, shown, codecs_for(snap, None), as_json=True)]
+    if snap.hmap is not None:
+        cells = map_cells(snap, limit)
+        keys, elems = decode_columns(snap, cells, codecs_for(snap, None), as_json=True)
+        d["live"] = cells.total
+        # tuples: json.dumps writes them as the [key, value] lists they stand for
+        d["entries"] = list(zip(keys, elems))
+    else:
+        d["live"] = 0
+        d["entries"] = []
     d["warnings"] = list(snap.warnings)
     return json.dumps(d)

@@ -134,6 +134,9 @@ class Codec:
         self.type = t
         self.string_limit = string_limit
         c, tx, js, d = self._compile(t, top=True, level=0)
+        # How columns.py can decode a whole column of this type without the closures:
+        # ("int", fmt), ("bool", fmt), ("float", fmt, bits), ("string", str_off, len_off).
+        self.column: Optional[tuple] = None if indirect else _column_plan(t)
         if indirect:
             c, tx, js, d = self._indirect(t, c, tx, js, d)
         self.collect: Optional[Collect] = c
@@ -304,6 +307,29 @@ class Codec:
             data = m.read(p, size) if p else None
             return js(data, 0, m) if data is not None else f"(unreadable at {p:#x})"
         return collect, text, jsn, d + 1
+
+
+_COLUMN_INT = {1: "b", 2: "h", 4: "i", 8: "q"}
+_COLUMN_UINT = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _column_plan(t: TypeDesc) -> Optional[tuple]:
+    """The column decoder of a top-level type, mirroring _compile's first cases."""
+    s = t.strip_typedefs()
+    k, n = s.kind, s.size
+    if k is Kind.INT and n in _COLUMN_INT:
+        return "int", _COLUMN_INT[n]
+    if k is Kind.UINT and n in _COLUMN_UINT:
+        return "int", _COLUMN_UINT[n]
+    if k in (Kind.CHAR, Kind.ENUM) and n in _COLUMN_INT:
+        return "int", _COLUMN_INT[n]
+    if k is Kind.BOOL:
+        return "bool", "B"
+    if k is Kind.FLOAT and n in (4, 8):
+        return "float", "f" if n == 4 else "d", n * 8
+    if is_string_type(s):
+        return "string", s.field("str").offset, s.field("len").offset
+    return None
 
 
 def _json_float(x: float):
