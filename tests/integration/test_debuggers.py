@@ -269,3 +269,56 @@ def test_gdb_autoloads_from_debug_gdb_scripts(debugger):
     assert sum(ln.startswith("gomap: loaded") for ln in run.raw.splitlines()) == 1, run.raw[:2000]
     assert run.out("gomap print -n 2 m").strip().startswith("map[uint64]int64 [")
     assert "map[uint64]int64 len: 9" in run.out("print m")
+
+
+# --- more bad input: a map corrupted through the debugger, a map being iterated ---------
+
+def _corrupt_b(debugger: str) -> str:
+    # The debugger's own memory write, as a person would do it at the prompt.
+    if debugger == "gdb":
+        return "set var m.h->B = 200"
+    return "memory write -f u -s 1 &m.h->B 200"
+
+
+def test_corrupted_map_is_one_line_naming_the_problem(debugger):
+    _need(debugger)
+    binary = dbg.sample("grow")
+    pretty = "print m" if debugger == "gdb" else "frame variable m"
+    run = dbg.run(debugger, binary, ["--seed", "1", "--keys", "20"], dbg.stop_at(debugger, 1) + [
+        _corrupt_b(debugger), "gomap print m", "gomap print --json m", "gomap buckets m",
+        "gomap heap inuse --map m", pretty, "gomap print -n 1 m.h"])
+    for cmd in ("gomap print m", "gomap print --json m", "gomap buckets m"):
+        line = _one_error_line(debugger, run.out(cmd))
+        assert re.search(r"corrupted map at 0x[0-9a-f]+: B = 200 is over 64", line), line
+        assert "count=9" in line, line  # and what was readable
+    # The pretty-printer says the same in its one summary line, no children.
+    shown = run.out(pretty)
+    assert "<gomap: corrupted map" in shown and "B = 200" in shown, shown
+    for out in run.outputs:
+        assert not _TRACEBACK.search(out), out
+
+
+ITER_ARGS = ["--seed", "5", "--dump"]
+
+
+def test_map_with_an_active_iterator_prints_correctly(debugger):
+    """iterate stops inside a range loop over a growing map: the iterator flags
+    are set and an hiter points into the old array; print must not care."""
+    _need(debugger)
+    binary = dbg.sample("iterate")
+    plan = [g for g in dbg.ground_truth(binary, ITER_ARGS) if g["checkpoint"] == "in-grow-loop"][0]
+    run = dbg.run(debugger, binary, ITER_ARGS, dbg.stop_at(debugger, plan["seq"]) + [
+        "gomap print --json g", "gomap buckets --json g", "gomap print g"])
+    mine = [g for g in _grounds(run.raw) if g["seq"] == plan["seq"]]
+    ground = mine[0] if mine else plan
+    got = run.json("gomap print --json g")
+    assert got["flags"] & 3, "iterator|oldIterator must be set inside the loop"
+    assert got["growing"] is bool(ground["oldbuckets"])
+    for field in ("count", "B", "flags", "nevacuate", "noverflow"):
+        assert got[field] == ground[field], field
+    assert _entries(got["entries"]) == _entries(ground["entries"])
+    text = run.out("gomap print g").strip()
+    assert text.startswith("map[uint64]") and text.endswith(", ]"), text  # all shown, Delve's style
+    assert len(re.findall(r": ", text)) == ground["count"], text
+    for out in run.outputs:
+        assert not _TRACEBACK.search(out), out
