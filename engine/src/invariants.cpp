@@ -3,10 +3,9 @@
 // Tests run this after every write (debug builds, GOMAP_CHECK=1 or
 // set_invariant_checks(true)); the fuzz test relies on it to catch a
 // corruption at the operation that caused it rather than thousands later.
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "internal.h"
 
@@ -24,7 +23,7 @@ struct Checker {
   const hmap* h;
   std::ostringstream err;
   std::int64_t live = 0;
-  std::unordered_multimap<std::uint64_t, const void*> seen;  // hash -> key, for duplicates
+  std::vector<std::pair<std::uint64_t, const void*>> seen;  // (hash, key), for duplicates
 
   bool fail(const std::string& what) {
     if (err.tellp() == 0) err << what;
@@ -36,11 +35,13 @@ struct Checker {
   // Walk one chain; `array`'s own chain head is bucket `index` of 2^B.
   // allowMarks: evacuation marks may appear (old buckets only).
   bool chain(const void* array, std::uint8_t B, std::uintptr_t index, bool isOld) {
-    std::unordered_set<const bmap*> visited;
     bool afterRest = false;
     bool evac = evacuated(bucketAt(t, array, index));
+    // Floyd: a hare two links ahead meets the tortoise only on a cycle.
+    const bmap* hare = bucketAt(t, array, index);
     for (const bmap* b = bucketAt(t, array, index); b != nullptr; b = overflowOf(t, b)) {
-      if (!visited.insert(b).second) return fail("overflow chain has a cycle at bucket " + std::to_string(index));
+      for (int step = 0; step < 2 && hare != nullptr; step++) hare = overflowOf(t, hare);
+      if (hare != nullptr && hare == overflowOf(t, b)) return fail("overflow chain has a cycle at bucket " + std::to_string(index));
       for (std::uintptr_t i = 0; i < bucketCnt; i++) {
         std::uint8_t top = tophashes(b)[i];
         bool mark = top > emptyOne && top < minTopHash;
@@ -59,10 +60,7 @@ struct Checker {
         std::uint64_t hash = hashOf(t, h, k);
         if (tophash(hash) != top) return fail("tophash does not match the key's hash in bucket " + std::to_string(index));
         if ((hash & bucketMask(B)) != index) return fail("key in the wrong bucket " + std::to_string(index));
-        auto range = seen.equal_range(hash);
-        for (auto it = range.first; it != range.second; ++it)
-          if (t->key->equal(it->second, k)) return fail("key present twice");
-        seen.emplace(hash, k);
+        seen.emplace_back(hash, k);
       }
     }
     return true;
@@ -94,6 +92,12 @@ struct Checker {
     }
     for (std::uintptr_t i = 0; i < bucketShift(h->B); i++)
       if (!chain(h->buckets, h->B, i, false)) return false;
+    // No key in two places: equal keys have equal hashes, so compare within
+    // runs of equal hash only.
+    std::sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < seen.size(); i++)
+      for (std::size_t j = i + 1; j < seen.size() && seen[j].first == seen[i].first; j++)
+        if (t->key->equal(seen[i].second, seen[j].second)) return fail("key present twice");
     if (live != h->count)
       return fail("count " + std::to_string(h->count) + " but " + std::to_string(live) + " live cells");
     if (h->B < 16) {

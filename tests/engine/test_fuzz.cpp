@@ -20,7 +20,7 @@ std::uint64_t envOr(const char* name, std::uint64_t dflt) {
 
 template <class K>
 void fuzzType(const char* name) {
-  std::uint64_t total = envOr("GOMAP_FUZZ_OPS", 40000);
+  std::uint64_t total = envOr("GOMAP_FUZZ_OPS", 25000);
   std::uint64_t seed = envOr("GOMAP_FUZZ_SEED", 1);
   // Sequences of varying length, each on a fresh map.
   std::mt19937_64 rng(seed ^ std::hash<std::string>{}(name));

@@ -25,7 +25,7 @@ struct Range {
 }  // namespace
 
 TEST_CASE("iteration produces every entry exactly once, in a random order") {
-  for (std::int64_t n : {0, 1, 7, 8, 9, 100, 1000, 5000}) {
+  for (std::int64_t n : {0, 1, 7, 8, 9, 100, 1000, 3000}) {
     CAPTURE(n);
     I64Map m = I64Map::make();
     for (std::int64_t i = 0; i < n; i++) m.set(i, i * 7);
@@ -72,7 +72,7 @@ TEST_CASE("the iterator flags are set as Go sets them") {
 }
 
 TEST_CASE("iteration started during a grow, and grows during iteration") {
-  for (std::int64_t n : {27, 53, 105, 209, 417, 833}) {
+  for (std::int64_t n : {27, 53, 105, 209, 417}) {
     CAPTURE(n);
     // Started mid-grow: the map is growing when mapiterinit runs.
     I64Map m = I64Map::make();

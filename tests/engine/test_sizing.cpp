@@ -172,7 +172,7 @@ TEST_CASE("same-size grows appear under insert/delete churn with a stable window
   const std::int64_t window = 100;
   int sameSize = 0, doubling = 0;
   std::uint8_t maxB = 0;
-  for (std::int64_t i = 0; i < 60000; i++) {
+  for (std::int64_t i = 0; i < 30000; i++) {
     std::uint8_t B = h->B;
     bool wasGrowing = h->oldbuckets != nullptr;
     m.set(i, i);
