@@ -15,10 +15,13 @@ indirect slots) fall back to the Codec, cell by cell, in the same order.
 """
 from __future__ import annotations
 
+import functools
 import json
+import struct
 import sys
 from bisect import bisect_right
-from itertools import chain, compress, islice
+from itertools import chain, compress, islice, repeat
+from operator import add, sub
 from typing import Optional
 
 from . import grow
@@ -29,6 +32,13 @@ from .values import Codec, go_quote
 _LIVE = grow._LIVE
 _NATIVE_LITTLE = sys.byteorder == "little"
 _encode_json_str = json.encoder.encode_basestring_ascii
+
+
+@functools.lru_cache(maxsize=64)
+def _cells_struct(fmt: str, size: int, off: int, stride: int) -> struct.Struct:
+    """The eight cells of one bucket: fmt at off, off + stride, ... (padding between)."""
+    gap = f"{stride - size}x" if stride > size else ""
+    return struct.Struct(f"<{off}x" + (fmt + gap) * (BUCKET_CNT - 1) + fmt)
 
 
 class Cells:
@@ -45,6 +55,31 @@ class Cells:
         self.total = self.selector.count(1)
         self.limit = limit
         self.count = self.total if limit is None else min(limit, self.total)
+        # A few entries wanted (the default 64, a pretty-printer): keep the runs that
+        # hold them and decode those buckets one by one instead of whole arrays.
+        self.small = False
+        if limit is not None and limit < self.total:
+            self._trim(sel, limit)
+
+    def _trim(self, sel: list[bytes], limit: int) -> None:
+        runs, pieces, got = [], [], 0
+        for (buf, a, e), piece in zip(self.runs, sel):
+            n = piece.count(1)
+            if got + n >= limit:
+                # cut this run after the bucket holding the limit-th live cell
+                k = a
+                while got < limit:
+                    got += piece[BUCKET_CNT * (k - a):BUCKET_CNT * (k - a + 1)].count(1)
+                    k += 1
+                runs.append((buf, a, k))
+                pieces.append(piece[:BUCKET_CNT * (k - a)])
+                break
+            got += n
+            runs.append((buf, a, e))
+            pieces.append(piece)
+        self.runs = runs
+        self.selector = b"".join(pieces)
+        self.small = sum(e - a for _, a, e in runs) <= 4 * limit + 64
 
     def _nbk(self, buf: bytes) -> int:
         return len(buf) // self.layout.bucketsize
@@ -57,17 +92,23 @@ class Cells:
             self._bufs[id(buf)] = buf
             bs, to = self.layout.bucketsize, self.layout.tophash_off
             n = self._nbk(buf)
-            if to % 8 == 0 and bs % 8 == 0 and _NATIVE_LITTLE:
+            if n == 1:
+                th = buf[to:to + BUCKET_CNT]
+            elif to % 8 == 0 and bs % 8 == 0 and _NATIVE_LITTLE:
                 th = memoryview(buf)[:n * bs].cast("Q")[to // 8::bs // 8].tobytes()
             else:
                 th = b"".join(buf[o + to:o + to + BUCKET_CNT] for o in range(0, n * bs, bs))
             self._cols[key] = th
         return th
 
-    def _gather(self, per_buf) -> list:
-        """The live cells' values in order; per_buf(buf) gives every cell's value of buf."""
+    def _gather(self, per_buf, per_bucket) -> list:
+        """The live cells' values in order; per_buf(buf) gives every cell's value of
+        buf, per_bucket(buf, k) the eight of bucket k."""
         pieces = []
         for buf, a, e in self.runs:
+            if self.small:
+                pieces.extend(per_bucket(buf, k) for k in range(a, e))
+                continue
             vals = per_buf(buf)
             pieces.append(vals if a == 0 and BUCKET_CNT * e == len(vals)
                           else vals[BUCKET_CNT * a:BUCKET_CNT * e])
@@ -76,7 +117,11 @@ class Cells:
 
     def column(self, fmt: str, off: int, stride: int) -> list:
         """Field of struct format `fmt` (one native item) at off + slot * stride."""
-        return self._gather(lambda buf: self._column(buf, fmt, off, stride))
+        size = struct.calcsize(fmt)
+        unpack = _cells_struct(fmt, size, off, stride).unpack_from
+        bs = self.layout.bucketsize
+        return self._gather(lambda buf: self._column(buf, fmt, off, stride),
+                            lambda buf, k: unpack(buf, k * bs))
 
     def _column(self, buf: bytes, fmt: str, off: int, stride: int) -> list:
         key = (id(buf), fmt, off, stride)
@@ -84,16 +129,19 @@ class Cells:
         if vals is not None:
             return vals
         self._bufs[id(buf)] = buf
-        import struct
         size = struct.calcsize(fmt)
         bs = self.layout.bucketsize
         n = self._nbk(buf)
-        vals = [None] * (BUCKET_CNT * n)
-        if _NATIVE_LITTLE and bs % size == 0 and off % size == 0 and stride % size == 0:
+        if n == 1:
+            # an overflow bucket read on its own: one unpack of its eight cells
+            vals = list(_cells_struct(fmt, size, off, stride).unpack_from(buf, 0))
+        elif _NATIVE_LITTLE and bs % size == 0 and off % size == 0 and stride % size == 0:
+            vals = [None] * (BUCKET_CNT * n)
             mv = memoryview(buf)[:n * bs].cast(fmt)
             for s in range(BUCKET_CNT):
                 vals[s::BUCKET_CNT] = mv[(off + s * stride) // size::bs // size].tolist()
         else:
+            vals = [None] * (BUCKET_CNT * n)
             up = struct.Struct("<" + fmt).unpack_from
             for s in range(BUCKET_CNT):
                 vals[s::BUCKET_CNT] = [up(buf, o)[0] for o in range(off + s * stride, n * bs, bs)]
@@ -115,7 +163,11 @@ class Cells:
                     offs[s::BUCKET_CNT] = range(off + s * stride, n * bs, bs)
                 vals = self._cols[key] = [(buf, o) for o in offs]
             return vals
-        return self._gather(per_buf)
+
+        def per_bucket(buf, k):
+            o = k * bs + off
+            return [(buf, o + s * stride) for s in range(BUCKET_CNT)]
+        return self._gather(per_buf, per_bucket)
 
 
 # --- the fields of a codec, column-wise ---------------------------------------------
@@ -137,27 +189,39 @@ class Field:
         else:
             self.raw = cells.column(self.plan[1], off, stride)
 
-    def wanted(self, limit: Optional[int]) -> tuple[list, list]:
+    def _cut_lens(self) -> list[int]:
+        """String lengths cut at the codec's limit: the bytes worth reading."""
+        limit = self.codec.string_limit
+        if limit is None or not self.lens or max(self.lens) <= limit:
+            return self.lens
+        return [n if n < limit else limit for n in self.lens]
+
+    def wanted(self) -> tuple[list, list]:
         """String bytes to read: (addresses, sizes)."""
         if self.plan is None or self.plan[0] != "string":
             return [], []
-        if limit is None:
-            return self.ptrs, self.lens
-        return self.ptrs, [n if n < limit else limit for n in self.lens]
+        return self.ptrs, self._cut_lens()
 
     def _strings(self, reader: BulkReader) -> list:
         """The bytes of every string (None when unreadable), cut at the codec's limit."""
-        limit = self.codec.string_limit
+        ptrs, lens = self.ptrs, self._cut_lens()
         starts, spans = reader.index()
+        if lens and min(lens) >= 0 and any(lens):
+            # Usually every string is in one span: slice them all at C speed.
+            used = list(compress(ptrs, lens))
+            lo, hi = min(used), max(map(add, used, compress(lens, lens)))
+            i = bisect_right(starts, lo) - 1
+            if i >= 0 and hi <= spans[i][0] + len(spans[i][1]):
+                s, d = spans[i]
+                rel = list(map(sub, ptrs, repeat(s)))
+                return list(map(d.__getitem__, map(slice, rel, map(add, rel, lens))))
         out = []
         app = out.append
         rd = reader.read
-        for p, n in zip(self.ptrs, self.lens):
+        for p, n in zip(ptrs, lens):
             if n <= 0:
                 app(b"" if n == 0 else None)
                 continue
-            if limit is not None and n > limit:
-                n = limit
             i = bisect_right(starts, p) - 1
             if i >= 0:
                 s, d = spans[i]
@@ -168,28 +232,21 @@ class Field:
         return out
 
     def texts(self, reader: BulkReader) -> list[str]:
-        plan = self.plan
-        if plan is None:
-            f = self.codec.text
-            return [f(b, o, reader) for b, o in self.places]
-        kind = plan[0]
-        if kind == "int":
-            return list(map(str, self.raw))
-        if kind == "bool":
-            return ["true" if v else "false" for v in self.raw]
-        if kind == "float":
-            from .values import go_float
-            bits = plan[2]
-            return [go_float(v, bits) for v in self.raw]
-        return self._string_texts(reader)
+        spec, args = self.spec(reader)
+        return args if spec == "%s" else [spec % a for a in args]
 
-    def _string_texts(self, reader: BulkReader) -> list[str]:
+    def _string_spec(self, reader: BulkReader, as_json: bool) -> tuple[str, list]:
         datas = self._strings(reader)
-        blob = b"".join(d for d in datas if d is not None)
-        simple = blob.isascii()
-        if simple:
-            s = blob.decode("ascii")
-            simple = s.isprintable() and '"' not in s and "\\" not in s
+        whole = self.lens is self._cut_lens()
+        if whole and None not in datas:
+            s = b"".join(datas)
+            if s.isascii():
+                s = s.decode("ascii")
+                if s.isprintable() and '"' not in s and "\\" not in s:
+                    # Quote and JSON both write these as they are, between quotes.
+                    return '"%s"', list(map(bytes.decode, datas))
+        if as_json:
+            return "%s", [_encode_json_str(v) for v in self._json_strings(datas)]
         out = []
         app = out.append
         for d, n, p in zip(datas, self.lens, self.ptrs):
@@ -197,11 +254,13 @@ class Field:
                 app(f"(unreadable string of length {n} at {p:#x})")
             elif len(d) < n:
                 app(go_quote(d + f"...+{n - len(d)} more".encode()))
-            elif simple:
-                app('"' + d.decode("ascii") + '"')
             else:
                 app(go_quote(d))
-        return out
+        return "%s", out
+
+    def _json_strings(self, datas: list) -> list[str]:
+        return [f"(unreadable string of length {n} at {p:#x})" if d is None
+                else d.decode("utf-8", "replace") for d, n, p in zip(datas, self.lens, self.ptrs)]
 
     def json_values(self, reader: BulkReader) -> list:
         plan = self.plan
@@ -216,22 +275,41 @@ class Field:
         if kind == "float":
             from .values import _json_float
             return [_json_float(v) for v in self.raw]
-        out = []
-        app = out.append
-        for d, n, p in zip(self._strings(reader), self.lens, self.ptrs):
-            app(f"(unreadable string of length {n} at {p:#x})" if d is None
-                else d.decode("utf-8", "replace"))
-        return out
+        return self._json_strings(self._strings(reader))
 
-    def json_texts(self, reader: BulkReader) -> list[str]:
-        """Each value as json.dumps would write it."""
+    def spec(self, reader: BulkReader, as_json: bool = False) -> tuple[str, list]:
+        """(printf spec, arguments) that write every value (as JSON text when as_json):
+        "%d" and the raw ints for ints, so one C-level format writes the whole map."""
         plan = self.plan
-        vals = self.json_values(reader)
-        if plan is not None and plan[0] == "int":
-            return list(map(str, vals))
-        if plan is not None and plan[0] == "string":
-            return list(map(_encode_json_str, vals))
-        return [json.dumps(v) for v in vals]
+        kind = plan[0] if plan is not None else None
+        if kind == "int":
+            return "%d", self.raw
+        if kind == "string":
+            return self._string_spec(reader, as_json)
+        if not as_json:
+            if kind == "bool":
+                return "%s", ["true" if v else "false" for v in self.raw]
+            if kind == "float":
+                from .values import go_float
+                bits = plan[2]
+                return "%s", [go_float(v, bits) for v in self.raw]
+            f = self.codec.text
+            return "%s", [f(b, o, reader) for b, o in self.places]
+        return "%s", [json.dumps(v) for v in self.json_values(reader)]
+
+
+def join_pairs(pattern: str, keys: tuple[str, list], elems: tuple[str, list], sep: str = "") -> str:
+    """pattern with {k} and {v} (no other %), once per entry, joined by sep."""
+    (ks, kv), (es, ev) = keys, elems
+    n = len(kv)
+    if n == 0:
+        return ""
+    args: list = [None] * (2 * n)
+    args[0::2] = kv
+    args[1::2] = ev
+    one = pattern.format(k=ks, v=es)
+    fmt = (one + sep) * (n - 1) + one
+    return fmt % tuple(args)
 
 
 def prefetch_fields(fields: list[Field], reader: BulkReader) -> None:
@@ -240,7 +318,7 @@ def prefetch_fields(fields: list[Field], reader: BulkReader) -> None:
     addrs: list[int] = []
     sizes: list[int] = []
     for f in fields:
-        a, s = f.wanted(f.codec.string_limit)
+        a, s = f.wanted()
         addrs.extend(a)
         sizes.extend(s)
     if addrs:

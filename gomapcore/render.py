@@ -15,6 +15,7 @@ from .snapshot import Snapshot, flags_text
 from .values import Codec, DEFAULT_STRING_LIMIT, prefetch
 
 DEFAULT_ENTRIES = 64   # Delve's default MaxArrayValues
+_ENTRIES_MARK = "\0gomap entries\0"   # a NUL cannot come from a C or Go type name
 
 
 @dataclass
@@ -66,25 +67,13 @@ def map_cells(snap: Snapshot, limit: Optional[int]) -> "columns.Cells":
 
 
 def decode_columns(snap: Snapshot, cells: "columns.Cells", codecs: Codecs,
-                   as_json: bool = False) -> tuple[list, list]:
-    """(keys, elems) of the cells as texts (or JSON values): decode() column by column."""
+                   as_json: bool = False) -> tuple[tuple[str, list], tuple[str, list]]:
+    """Keys and elems of the cells as (printf spec, arguments): decode() column by column.
+    as_json: arguments that write JSON text."""
     reader = snap.reader or BulkReader(None)  # type: ignore[arg-type]
     kf, ef = columns.fields_of(cells, codecs)
     columns.prefetch_fields([kf, ef], reader)
-    if as_json:
-        return kf.json_values(reader), ef.json_values(reader)
-    return kf.texts(reader), ef.texts(reader)
-
-
-def delve_body(keys: list[str], elems: list[str]) -> str:
-    """"k: v, " for every pair, joined from pieces (no per-entry format call)."""
-    n = len(keys)
-    pieces: list = [None] * (4 * n)
-    pieces[0::4] = keys
-    pieces[1::4] = [": "] * n
-    pieces[2::4] = elems
-    pieces[3::4] = [", "] * n
-    return "".join(pieces)
+    return kf.spec(reader, as_json), ef.spec(reader, as_json)
 
 
 def delve_line(type_name: str, pairs: list[tuple[str, str]], total: int, nil: bool = False) -> str:
@@ -119,8 +108,7 @@ def print_text(snap: Snapshot, limit: Optional[int] = DEFAULT_ENTRIES, verbose: 
         return "\n".join(out)
     cells = map_cells(snap, limit)
     codecs = codecs_for(snap, None if limit is None else DEFAULT_STRING_LIMIT)
-    keys, elems = decode_columns(snap, cells, codecs)
-    body = delve_body(keys, elems)
+    body = columns.join_pairs("{k}: {v}, ", *decode_columns(snap, cells, codecs))
     if cells.count != cells.total:
         body += f",...+{cells.total - cells.count} more" if cells.count else "..."
     out.append(f"{name} [{body}]")
@@ -150,12 +138,14 @@ def print_json(snap: Snapshot, limit: Optional[int] = None) -> str:
     d = hmap_json(snap)
     if snap.hmap is not None:
         cells = map_cells(snap, limit)
-        keys, elems = decode_columns(snap, cells, codecs_for(snap, None), as_json=True)
+        entries = "[" + columns.join_pairs(
+            "[{k}, {v}]", *decode_columns(snap, cells, codecs_for(snap, None), as_json=True),
+            sep=", ") + "]"
         d["live"] = cells.total
-        # tuples: json.dumps writes them as the [key, value] lists they stand for
-        d["entries"] = list(zip(keys, elems))
     else:
+        entries = "[]"
         d["live"] = 0
-        d["entries"] = []
+    # The entries are JSON text already: json.dumps writes the rest around a marker.
+    d["entries"] = _ENTRIES_MARK
     d["warnings"] = list(snap.warnings)
-    return json.dumps(d)
+    return json.dumps(d).replace(json.dumps(_ENTRIES_MARK), entries, 1)
