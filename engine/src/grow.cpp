@@ -104,9 +104,11 @@ void dropChainOverflows(const maptype* t, void* array, std::uint8_t B) {
   auto lo = reinterpret_cast<std::uintptr_t>(array);
   auto hi = lo + bucketArrayLen(t, B) * t->bucketsize;
   for (std::uintptr_t i = 0; i < bucketShift(B); i++) {
-    for (bmap* ovf = overflowOf(t, bucketAt(t, array, i)); ovf != nullptr; ovf = overflowOf(t, ovf)) {
+    for (bmap* ovf = overflowOf(t, bucketAt(t, array, i)); ovf != nullptr;) {
+      bmap* next = overflowOf(t, ovf);  // read before the drop: unrecorded memory is freed at once
       auto a = reinterpret_cast<std::uintptr_t>(ovf);
       if (a < lo || a >= hi) heap_drop(ovf);  // preallocated spares belong to the array
+      ovf = next;
     }
   }
 }
@@ -272,9 +274,11 @@ void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
       bmap* ob = bucketAt(t, h->oldbuckets, oldbucket);
       auto lo = reinterpret_cast<std::uintptr_t>(h->oldbuckets);
       auto hi = lo + bucketArrayLen(t, oldB(h)) * t->bucketsize;
-      for (bmap* ovf = overflowOf(t, ob); ovf != nullptr; ovf = overflowOf(t, ovf)) {
+      for (bmap* ovf = overflowOf(t, ob); ovf != nullptr;) {
+        bmap* next = overflowOf(t, ovf);
         auto a = reinterpret_cast<std::uintptr_t>(ovf);
         if (a < lo || a >= hi) heap_drop(ovf);
+        ovf = next;
       }
       std::memset(raw(ob) + dataOffset, 0, t->bucketsize - dataOffset);
     }

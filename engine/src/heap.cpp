@@ -52,6 +52,7 @@ struct HeapState_ {
   bool recording = true;
   std::unordered_map<std::uintptr_t, Tracked> byAddr;  // live and unreachable allocations
   std::vector<std::uint64_t> unreachable;              // record indices awaiting gc
+  std::vector<std::uintptr_t> pendingUnrecorded;        // dropped while recording was off
   std::deque<std::pair<void*, std::size_t>> quarantine;
   std::size_t quarantineBytes = 0;
 };
@@ -145,7 +146,12 @@ void heap_drop(const void* p) {
   auto it = s.byAddr.find(reinterpret_cast<std::uintptr_t>(p));
   if (it == s.byAddr.end()) return;  // not ours (a caller-provided hmap) or already dropped
   if (it->second.record == kUnrecorded) {
-    // Nobody will look for it: give it back at once.
+    // Nobody will look for it: give it back at once, unless an iterator
+    // might still read it; then the next gc() decides.
+    if (detail_rt::anyActiveIterator()) {
+      s.pendingUnrecorded.push_back(reinterpret_cast<std::uintptr_t>(p));
+      return;
+    }
     std::free(const_cast<void*>(p));
     s.byAddr.erase(it);
     return;
@@ -195,6 +201,19 @@ std::size_t gc() {
     freed++;
   }
   s.unreachable = std::move(keep);
+  std::vector<std::uintptr_t> stillPinned;
+  for (std::uintptr_t addr : s.pendingUnrecorded) {
+    auto tracked = s.byAddr.find(addr);
+    if (tracked == s.byAddr.end()) continue;
+    auto lo = std::lower_bound(roots.begin(), roots.end(), addr);
+    if (lo != roots.end() && *lo < addr + tracked->second.size) {
+      stillPinned.push_back(addr);
+      continue;
+    }
+    std::free(reinterpret_cast<void*>(addr));
+    s.byAddr.erase(tracked);
+  }
+  s.pendingUnrecorded = std::move(stillPinned);
   releaseQuarantine(s);
   return freed;
 }

@@ -115,6 +115,7 @@ void mapaccessK(const maptype* t, hmap* h, const void* key, void** rk, void** re
 
 // iter.cpp: addresses that active iterators can still reach (for gc()).
 void iteratorRoots(std::vector<std::uintptr_t>& out);
+bool anyActiveIterator();
 
 // invariants.cpp: debug-build hook run after each write when enabled.
 void afterWrite(const maptype* t, const hmap* h, const char* op);

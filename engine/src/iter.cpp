@@ -63,6 +63,11 @@ void addSlice(const GoSlice* s, std::vector<std::uintptr_t>& out) {
 
 namespace detail_rt {
 
+bool anyActiveIterator() {
+  std::lock_guard<std::mutex> lock(activeMu);
+  return activeHead != nullptr;
+}
+
 void iteratorRoots(std::vector<std::uintptr_t>& out) {
   std::lock_guard<std::mutex> lock(activeMu);
   for (hiter* it = activeHead; it != nullptr; it = it->next_active) {
