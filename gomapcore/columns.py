@@ -21,7 +21,7 @@ import struct
 import sys
 from bisect import bisect_right
 from itertools import chain, compress, islice, repeat
-from operator import add, sub
+from operator import add, getitem, sub
 from typing import Optional
 
 from . import grow
@@ -120,8 +120,12 @@ class Cells:
         size = struct.calcsize(fmt)
         unpack = _cells_struct(fmt, size, off, stride).unpack_from
         bs = self.layout.bucketsize
-        return self._gather(lambda buf: self._column(buf, fmt, off, stride),
-                            lambda buf, k: unpack(buf, k * bs))
+        two = 2 * bs
+
+        def per_buf(buf):
+            # an overflow bucket read on its own: one unpack of its eight cells
+            return unpack(buf, 0) if len(buf) < two else self._column(buf, fmt, off, stride)
+        return self._gather(per_buf, lambda buf, k: unpack(buf, k * bs))
 
     def _column(self, buf: bytes, fmt: str, off: int, stride: int) -> list:
         key = (id(buf), fmt, off, stride)
@@ -206,15 +210,18 @@ class Field:
         """The bytes of every string (None when unreadable), cut at the codec's limit."""
         ptrs, lens = self.ptrs, self._cut_lens()
         starts, spans = reader.index()
-        if lens and min(lens) >= 0 and any(lens):
-            # Usually every string is in one span: slice them all at C speed.
-            used = list(compress(ptrs, lens))
-            lo, hi = min(used), max(map(add, used, compress(lens, lens)))
-            i = bisect_right(starts, lo) - 1
-            if i >= 0 and hi <= spans[i][0] + len(spans[i][1]):
-                s, d = spans[i]
-                rel = list(map(sub, ptrs, repeat(s)))
-                return list(map(d.__getitem__, map(slice, rel, map(add, rel, lens))))
+        if lens and spans and min(lens) >= 0 and any(lens):
+            # Find each string's span and slice it, all in C (map over builtins).
+            bases = [sp[0] for sp in spans]
+            datas = [sp[1] for sp in spans]
+            idx = list(map(sub, map(bisect_right, repeat(starts), ptrs), repeat(1)))
+            rel = list(map(sub, ptrs, map(bases.__getitem__, idx)))
+            ends = list(map(add, rel, lens))
+            # a string of length 0 may point anywhere: only the others must fit
+            if min(compress(idx, lens)) >= 0 and min(compress(rel, lens)) >= 0 and \
+                    all(map(int.__le__, ends, map(len, map(datas.__getitem__, idx)))):
+                return list(map(getitem, map(datas.__getitem__, idx),
+                                map(slice, rel, ends)))
         out = []
         app = out.append
         rd = reader.read

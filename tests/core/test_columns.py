@@ -123,3 +123,30 @@ def test_columns_print_exactly_what_cells_print(kt, vt, seed):
     for limit, args in ((None, "--all m"), (64, "m"), (3, "-n 3 m"), (0, "-n 0 m")):
         assert dispatch(t, "print", args) == reference_text(t, limit)
     assert dispatch(t, "print", "--json m") == reference_json(t)
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_strings_in_several_spans(bad):
+    """Strings far apart (two spans) are sliced from the right span; one dangling
+    string sends the whole column down the careful path, with the same text."""
+    t = FakeTarget()
+    m = MapImage(t, STRING, STRING)
+    far = 0x5000_0000
+    t.regions[far] = bytearray(b"".join(b"far-%03d" % i for i in range(200)))
+    arr = m.array(8)
+    n = 0
+    for b in range(8):
+        for s in range(7):
+            k = string_bytes(t, b"near%d" % n)
+            v = struct.pack("<Qq", far + 7 * n, 7)
+            if bad and n == 30:
+                v = struct.pack("<Qq", 0x7000_0000_0000, 7)
+            m.set_slot(m.bucket_addr(arr, b), s, 0x80 + s, k, v)
+            n += 1
+    m.header(n, 3, arr)
+    m.bind("m")
+    text = dispatch(t, "print", "--all m")
+    assert text == reference_text(t, None)
+    assert '"near3": "far-003"' in text
+    assert ("(unreadable string of length 7 at 0x700000000000)" in text) == bad
+    assert dispatch(t, "print", "--json m") == reference_json(t)
