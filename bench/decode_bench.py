@@ -4,6 +4,8 @@ Builds map[int64]int64 and map[string]int64 images with B = 18 (262144 buckets,
 about 4 entries each, like a map that just grew) in a fake Target, then times
 `gomap print --json` (every entry) and the default Delve line. Reports reads and
 seconds; the peer is a plain Python loop that only unpacks the same int64 keys.
+Real-debugger figures (gdb 13, lldb-16 on the grow sample) are in
+bench/RESULTS-plugins.md with the commands that produced them.
 
     python3 bench/decode_bench.py [--entries N]
 """
