@@ -178,7 +178,10 @@ def _array_runs(arr: BucketArray, lo: int, hi: int, runs: list) -> None:
         _push(runs, arr.data, lo, hi)
         return
     start = lo
-    for i in sorted(k for k in chains if lo <= k < hi):
+    # look up the few buckets of a short stretch; scan the chains for a long one
+    heads = [k for k in range(lo, hi) if k in chains] if hi - lo <= len(chains) \
+        else sorted(k for k in chains if lo <= k < hi)
+    for i in heads:
         _push(runs, arr.data, start, i + 1)
         _chain_runs(arr, i, runs)
         start = i + 1
