@@ -195,6 +195,12 @@ class GdbTarget(Target):
     def evaluate(self, expr: str) -> Value:
         self._require_running()
         v = self._parse(expr)
+        if v.is_optimized_out:
+            # Optimised Go code keeps a variable only where it is used: above
+            # the innermost frame, a map passed in a register is gone. Said in
+            # the words LLDB's path (gomapcore.godwarf) uses.
+            raise GomapError(f"variable {expr.strip()!r} is optimised away at pc "
+                             f"{self.register('pc'):#x}")
         return self.to_value(v)
 
     def _parse(self, expr: str) -> "gdb.Value":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import traceback
 from dataclasses import dataclass
@@ -79,7 +80,27 @@ def evaluate_map(target: Target, expr: str, type_str: Optional[str]) -> MapRef:
         from .target import NotRunningError
         raise NotRunningError()
     value = target.evaluate(expr)
+    if not type_str:
+        _refuse_integer(expr, value)
     return resolve_map(target, value, type_str)
+
+
+# A name, a member or an element (`i`, `main.sink`, `s.n`, `p->n`, `a[3]`): its
+# integer type is a fact about the program, not a missing option. Anything else
+# (a literal, `$rax`, a cast, arithmetic) may well be a map's address.
+_NAMED = re.compile(r"[A-Za-z_][\w.]*(?:\s*(?:\.|->)\s*[A-Za-z_]\w*|\[[^\]]*\])*")
+
+
+def _refuse_integer(expr: str, value: Value) -> None:
+    from .target import Kind
+    t = value.type.strip_typedefs()
+    if t.kind not in (Kind.INT, Kind.UINT):
+        return
+    type_name = value.type.name or t.name or t.kind.value
+    if _NAMED.fullmatch(expr):
+        raise GomapError(f"{expr} is not a map (its type is {type_name})")
+    raise GomapError(f"{expr} is an integer ({type_name}), not a map: if it is a map's "
+                     "address, give its type with --type 'map[K]V'")
 
 
 def snapshot_of(target: Target, expr: str, type_str: Optional[str] = None) -> Snapshot:

@@ -156,6 +156,8 @@ class GoProgram:
         self._funcsyms: Optional[list[tuple[int, int, str]]] = None
         self._funcsym_addrs: list[int] = []
         self._by_runtime_type: Optional[dict[int, int]] = None
+        self._package_vars: Optional[dict[str, GoVariable]] = None  # full name -> variable
+        self._package_units: dict[str, list] = {}  # package path -> units not indexed yet
 
     def close(self) -> None:
         self._stream.close()
@@ -369,7 +371,8 @@ class GoProgram:
                 out.append((base + entry.begin_offset, base + entry.end_offset, bytes(entry.loc_expr)))
         return out
 
-    def _location_expr(self, var_die, cu, pc: int, name: str) -> bytes:
+    def _location_expr(self, var_die, cu, pc: int, name: str,
+                       shown_pc: Optional[int] = None) -> bytes:
         loc = var_die.attributes.get("DW_AT_location")
         if loc is None:
             raise GomapError(f"variable '{name}' is optimised away (no location)")
@@ -394,7 +397,8 @@ class GoProgram:
                 low, high = base + entry.begin_offset, base + entry.end_offset
             if low <= pc < high:
                 return bytes(entry.loc_expr)
-        raise GomapError(f"variable '{name}' is optimised away at pc {pc:#x}")
+        raise GomapError(f"variable '{name}' is optimised away at pc "
+                         f"{pc if shown_pc is None else shown_pc:#x}")
 
     def cfa(self, pc: int, read_register: Callable[[str], int]) -> int:
         """The canonical frame address of the frame whose pc is given: the
@@ -412,12 +416,19 @@ class GoProgram:
         scopes are looked up at pc-1, inside the call, as gdb does."""
         lookup_pc = pc - 1 if outer_frame else pc
         cu, func = self._function_die(lookup_pc)
-        if func is None:
-            raise GomapError(f"no Go function with debug info at pc {pc:#x}")
-        found: list[GoVariable] = []
-        self._scopes_at(func, lookup_pc, found)
-        matches = [v for v in found if v.name == name]
+        matches: list[GoVariable] = []
+        if func is not None:
+            found: list[GoVariable] = []
+            self._scopes_at(func, lookup_pc, found)
+            matches = [v for v in found if v.name == name]
         if not matches:
+            # A local shadows a package variable of the same name, as in Go.
+            package_var = self._package_variable(name)
+            if package_var is not None:
+                return self._locate_package_variable(name, package_var, read_register,
+                                                     read_memory)
+            if func is None:
+                raise GomapError(f"no Go function with debug info at pc {pc:#x}")
             fname = self._die_name(func)
             raise GomapError(f"no variable named '{name}' in {fname} at pc {pc:#x}")
         var = matches[-1]
@@ -425,7 +436,9 @@ class GoProgram:
             raise GomapError(f"variable '{name}' has no type in the debug info")
         vtype = self.type_at(var.type_offset)
         var_die = self._die(var.die_offset)
-        expr = self._location_expr(var_die, cu, lookup_pc, name)
+        # Messages name the frame's own pc (a return address above the
+        # innermost frame), as gdb does, not the pc looked up inside the call.
+        expr = self._location_expr(var_die, cu, lookup_pc, name, shown_pc=pc)
         cfa_cache: list[int] = []
 
         def cfa() -> int:
@@ -436,6 +449,58 @@ class GoProgram:
         pieces = evaluate_location(expr, cfa=cfa, read_register=read_register,
                                    read_memory=read_memory)
         return self._assemble(name, vtype, pieces, read_register, read_memory)
+
+    # --- package variables ---------------------------------------------------------
+
+    def _package_variable(self, name: str) -> Optional[GoVariable]:
+        """A package-level variable by its full Go name ('main.sink'): a
+        DW_TAG_variable child of its package's compile unit. Go names the unit
+        after the package path, so only that unit is indexed for a qualified
+        name; a name whose package has no unit of its own costs one scan of
+        every unit, once."""
+        pkg, dot, _ = name.rpartition(".")
+        if not dot or not pkg:
+            return None
+        if self._package_vars is None:
+            self._package_vars = {}
+            self._package_units = {}
+            for cu in self._dwarf.iter_CUs():
+                self._cu_by_offset[cu.cu_offset] = cu
+                self._package_units.setdefault(_name(cu.get_top_DIE()) or "", []).append(cu)
+        for cu in self._package_units.pop(pkg, []):
+            self._index_package_variables(cu)
+        if name not in self._package_vars and self._package_units:
+            for cus in self._package_units.values():
+                for cu in cus:
+                    self._index_package_variables(cu)
+            self._package_units = {}
+        return self._package_vars.get(name)
+
+    def _index_package_variables(self, cu) -> None:
+        for die in cu.get_top_DIE().iter_children():
+            if die.tag != "DW_TAG_variable":
+                continue
+            vname = _name(die)
+            if vname and vname not in self._package_vars:
+                type_off = self._ref(die, "DW_AT_type") if "DW_AT_type" in die.attributes else None
+                self._package_vars[vname] = GoVariable(vname, False, die.offset, type_off)
+
+    def _locate_package_variable(self, name: str, var: GoVariable,
+                                 read_register: Callable[[str], int],
+                                 read_memory: Callable[[int, int], bytes]) -> Value:
+        if var.type_offset is None:
+            raise GomapError(f"variable '{name}' has no type in the debug info")
+        loc = self._die(var.die_offset).attributes.get("DW_AT_location")
+        if loc is None or not isinstance(loc.value, list):
+            raise GomapError(f"package variable '{name}' has no address in the debug info")
+
+        def no_frame() -> int:
+            raise GomapError(f"package variable '{name}' has a frame-relative location")
+
+        pieces = evaluate_location(bytes(loc.value), cfa=no_frame, read_register=read_register,
+                                   read_memory=read_memory)
+        return self._assemble(name, self.type_at(var.type_offset), pieces, read_register,
+                              read_memory)
 
     @staticmethod
     def _assemble(name: str, vtype: TypeDesc, pieces: list[Piece],

@@ -344,7 +344,8 @@ def resolve_map(target: Target, value: Value, type_str: Optional[str] = None) ->
             raise GomapError(f"{value.type.name} does not name K and V: add --type 'map[K]V'")
         return MapRef(layout_from_hash(t, go_name, *_decls_from_template(t)), value.address)
     if t.kind in (Kind.INT, Kind.UINT):
-        raise GomapError("an address needs --type 'map[K]V'")
+        raise GomapError(f"an integer ({value.type.name or t.kind.value}) is not a map: if it is "
+                         "a map's address, give its type with --type 'map[K]V'")
     raise GomapError(f"{value.type.name or t.kind.value} is not a map "
                      "(expected gomap::Map<K,V>, a hash<K,V>* or Go's map[K]V)")
 

@@ -26,7 +26,8 @@ if _ROOT not in sys.path:
 
 from gomapcore.target import GomapError, Kind, TypeDesc, Value  # noqa: E402
 from lldb_plugin.gomap_lldb_types import (  # noqa: E402
-    LldbTarget, debug_enabled as _debug, one_line as _one_line)
+    LldbTarget, debug_enabled as _debug, let_go_signals_through, one_line as _one_line,
+    stopped_only_by)
 
 _MODULE = __name__  # what `command script add -c` must name
 
@@ -84,6 +85,8 @@ def _help(mod, name: str) -> str:
 def run_command(debugger, name: str, command: str, exe_ctx, result) -> None:
     try:
         target = LldbTarget.from_exe_ctx(debugger, exe_ctx)
+        if target.target is not None:
+            let_go_signals_through(debugger, target.target)
         out = _commands().dispatch(target, name, command)
     except GomapError as e:
         result.SetError(_user_message(name, e))
@@ -227,6 +230,54 @@ def _needs_text(desc: TypeDesc) -> bool:
     return d.kind in (Kind.STRUCT, Kind.INTERFACE, Kind.POINTER) or d.kind is Kind.UNKNOWN
 
 
+# --- Go's SIGURG ------------------------------------------------------------------
+
+class GoSignals:
+    """Stop hook that lets Go's preemption signal through on a Go target.
+
+    Added to LLDB's dummy target when the plugin is loaded, so that every
+    target created afterwards gets a copy (a ~/.lldbinit import comes before
+    `lldb ./prog` creates its target). At the first stop of a Go process it
+    sets `process handle SIGURG -n false -p true -s false` for that target;
+    when that stop was SIGURG itself, the process goes on as if it had not
+    stopped (returning False resumes it)."""
+
+    def __init__(self, target, extra_args, internal_dict):
+        self.target = target
+
+    def handle_stop(self, exe_ctx, stream):
+        try:
+            target = exe_ctx.GetTarget()
+            if not let_go_signals_through(target.GetDebugger(), target):
+                return True
+            return not stopped_only_by(exe_ctx.GetProcess(), "SIGURG")
+        except Exception:  # noqa: BLE001 - a stop hook must never break a stop
+            if _debug():
+                traceback.print_exc()
+            return True
+
+
+def _install_signal_hook(debugger) -> None:
+    """Go targets that exist now are set directly; later ones get the stop hook
+    copied from the dummy target (once per debugger, across re-imports)."""
+    for i in range(debugger.GetNumTargets()):
+        let_go_signals_through(debugger, debugger.GetTargetAtIndex(i))
+    done = getattr(lldb, "_gomap_signal_hook", None)
+    if done is None:
+        done = set()
+        lldb._gomap_signal_hook = done  # type: ignore[attr-defined]
+    if debugger.GetID() in done:
+        return
+    dummy = debugger.GetDummyTarget()
+    if not dummy.IsValid():
+        return
+    res = lldb.SBCommandReturnObject()
+    debugger.GetCommandInterpreter().HandleCommand(
+        f"target stop-hook add -P {_MODULE}.GoSignals", lldb.SBExecutionContext(dummy), res)
+    if res.Succeeded():
+        done.add(debugger.GetID())
+
+
 # --- loading --------------------------------------------------------------------
 
 def _handle(debugger, line: str) -> bool:
@@ -254,6 +305,7 @@ def __lldb_init_module(debugger, internal_dict):
         _handle(debugger, f"type synthetic add -w gomap -x {shlex.quote(_CXX_MAP_RE)} "
                           f"-l {_MODULE}.MapSynthetic")
         _handle(debugger, "type category enable gomap")
+        _install_signal_hook(debugger)
     except Exception as e:  # noqa: BLE001 - importing must never dump a traceback
         if _debug():
             traceback.print_exc()

@@ -422,3 +422,77 @@ def _go_program_for(target, frame):
             raise GomapError(f"cannot read Go's debug info in {path}: {one_line(e)}") from None
     _GO_CACHE[path] = prog
     return prog
+
+
+# --- Go's preemption signal -----------------------------------------------------
+
+# Go's scheduler preempts goroutines with SIGURG (runtime.preemptM) many times a
+# second. LLDB stops on it by default, in runtime code, where nothing is to be
+# seen: on a Go target it is passed to the program without a stop or a notice,
+# as gdb does. Only on Go targets: a C++ program that uses SIGURG keeps LLDB's
+# default.
+_SIGURG_ARGS = "-n false -p true -s false"
+_NOT_GO: set = set()
+
+
+def is_go_target(target) -> bool:
+    """A Go executable: its main module has .go_buildinfo (or runtime.buildVersion)."""
+    if target is None or not target.IsValid() or target.GetNumModules() == 0:
+        return False
+    module = target.GetModuleAtIndex(0)
+    path = module.GetFileSpec().fullpath
+    if path in _NOT_GO:
+        return False
+    if module.FindSection(".go_buildinfo").IsValid() or \
+            module.FindSymbol("runtime.buildVersion").IsValid():
+        return True
+    _NOT_GO.add(path)
+    return False
+
+
+def _signal_number(process, name: str):
+    if process is None or not process.IsValid():
+        return None
+    signals = process.GetUnixSignals()
+    n = signals.GetSignalNumberFromName(name) if signals.IsValid() else 0
+    return n or None
+
+
+def let_go_signals_through(debugger, target) -> bool:
+    """On a Go target, `process handle SIGURG -n false -p true -s false` for
+    that target: LLDB 16 keeps it at target level without a process (and
+    applies it at each launch), and on the live process when there is one.
+    Returns whether the target is Go. Cheap when already done."""
+    if not is_go_target(target):
+        return False
+    process = target.GetProcess()
+    n = _signal_number(process, "SIGURG")
+    if n is not None and not process.GetUnixSignals().GetShouldStop(n):
+        return True  # already let through (by us or by the user)
+    dbg = debugger if debugger is not None and debugger.IsValid() else target.GetDebugger()
+    res = lldb.SBCommandReturnObject()
+    dbg.GetCommandInterpreter().HandleCommand(f"process handle SIGURG {_SIGURG_ARGS}",
+                                               lldb.SBExecutionContext(target), res)
+    if n is not None and process.GetUnixSignals().GetShouldStop(n):
+        # The command did not reach this process: set its table directly.
+        signals = process.GetUnixSignals()
+        signals.SetShouldStop(n, False)
+        signals.SetShouldNotify(n, False)
+        signals.SetShouldSuppress(n, False)
+    return True
+
+
+def stopped_only_by(process, name: str) -> bool:
+    """Whether every thread that has a stop reason stopped for signal `name`."""
+    n = _signal_number(process, name)
+    if n is None:
+        return False
+    reasons = 0
+    for thread in process:
+        reason = thread.GetStopReason()
+        if reason in (lldb.eStopReasonNone, lldb.eStopReasonInvalid):
+            continue
+        reasons += 1
+        if reason != lldb.eStopReasonSignal or thread.GetStopReasonDataAtIndex(0) != n:
+            return False
+    return reasons > 0

@@ -357,3 +357,25 @@ def test_function_names_from_symbols(programs):
     assert prog.function_at(f.low_pc + 1) == "runtime.mapassign_fast64"
     assert prog.function_at(f.low_pc - 1) != "runtime.mapassign_fast64"
     assert prog.find_function("runtime.hashGrow") is not None
+
+
+@pytest.mark.parametrize("build", ["debug", "opt"])
+def test_package_variables(programs, build):
+    """A package variable is found by its full name from any pc (even one
+    outside Go code), at its DW_OP_addr address, the symbol's address."""
+    prog = programs[build]
+    sym = {name: addr for addr, _, name in prog._symbols()}  # functions only: no main.sink
+    f = prog.find_function("main.checkpointInt64")
+    for pc in (f.low_pc, 0x10):
+        mem = {}
+        v = prog.locate("main.sink", pc, lambda r: pytest.fail("no register read"),
+                        lambda a, n: mem.setdefault(a, (42).to_bytes(n, "little")))
+        assert v.type.name == "int" and v.type.kind is Kind.INT
+        assert list(mem) == [v.address] and int.from_bytes(v.data, "little") == 42
+    symtab = prog._elf.get_section_by_name(".symtab")
+    assert v.address == symtab.get_symbol_by_name("main.sink")[0]["st_value"]
+    assert "main.sink" not in sym
+    units = prog.locate("main.units", f.low_pc, lambda r: 0, lambda a, n: b"\0" * n)
+    assert units.type.name == "map[string]int" and units.type.strip_typedefs().kind is Kind.POINTER
+    with pytest.raises(GomapError, match="no variable named 'main.nosuch'"):
+        prog.locate("main.nosuch", f.low_pc, lambda r: 0, lambda a, n: b"\0" * n)

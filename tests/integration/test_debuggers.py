@@ -149,7 +149,10 @@ def test_print_text_and_pretty_printer(debugger, grow_plan, mid_grow_runs):
 
 BAD_INPUTS = [
     # (expression, what the one line must mention)
-    ("i", r"not a map|needs --type|address"),             # an int
+    # an int variable: its type is the reason, the same line in both debuggers
+    ("i", r"^(error: )?gomap print: i is not a map \(its type is int64_t\)$"),
+    ("0x1000", r"0x1000 is an integer \(.+\), not a map: if it is a map's address, give its "
+               r"type with --type 'map\[K\]V'"),      # a literal may be an address
     ("no_such_variable", r"no_such_variable|no variable|No symbol"),
     ("--type 'map[uint64]int64' 0x10", r"cannot read|0x10"),  # a garbage address
 ]

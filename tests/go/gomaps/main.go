@@ -106,6 +106,10 @@ type Rec struct {
 // sink keeps checkpoints from being optimised into nothing.
 var sink int
 
+// units is a package-level map: a debugger finds it by its full name
+// (main.units) at a DW_OP_addr location, in any frame.
+var units = map[string]int{"one": 1, "two": 2, "three": 3}
+
 // Each map type has its own checkpoint so that the parameter m has a concrete
 // map type in DWARF (generic functions would give it a shape type).
 
@@ -152,6 +156,7 @@ func main() {
 		os.Exit(2)
 	}
 	situation := os.Args[1]
+	sink += len(units)
 	flag.CommandLine.Parse(os.Args[2:])
 	size := func(def int) int {
 		if *n > 0 {
