@@ -41,20 +41,6 @@ def _user_message(name: str, exc: BaseException) -> str:
     return msg if msg.startswith(("gomap ", "gomap:")) else f"gomap {name}: {msg}"
 
 
-_MORE = re.compile(r"\+(\d+) more\]$")
-
-
-def short_summary(delve_line: str, shown: int) -> str:
-    """`map[K]V len: N` (or `map[K]V nil`) from gomapcore's Delve line: the
-    pretty-printer's one line, the entries being its children.
-    (Should move to gomapcore: summarize() could return the count.)"""
-    if delve_line.startswith("<") or delve_line.endswith(" nil"):
-        return delve_line
-    type_name = delve_line.split(" [", 1)[0]
-    m = _MORE.search(delve_line)
-    return f"{type_name} len: {shown + (int(m.group(1)) if m else 0)}"
-
-
 def _debug() -> bool:
     return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
 
@@ -481,8 +467,8 @@ class MapPrinter:
             return
         try:
             value = _TARGET.to_value(self.val)
-            line, children = _summarize(value)
-            self._summary, self._children = short_summary(line, len(children)), children
+            summary = _summarize(value)
+            self._summary, self._children = summary.short, summary.children
         except GomapError as e:
             self._summary, self._children = f"<gomap: {_one_line(e)}>", []
         except Exception as e:  # noqa: BLE001
@@ -513,12 +499,7 @@ def _print_limit() -> int:
 
 
 def _summarize(value: Value):
-    mod = _commands()
-    limit = _print_limit()
-    try:
-        return mod.summarize(_TARGET, value, limit=limit)
-    except TypeError:
-        return mod.summarize(_TARGET, value)
+    return _commands().summarize(_TARGET, value, limit=_print_limit())
 
 
 def gomap_printer_lookup(val: "gdb.Value"):

@@ -245,13 +245,40 @@ def dispatch_line(target: Target, line: str) -> str:
 
 # --- pretty-printer support ------------------------------------------------------
 
-def summarize(target: Target, value: Value, limit: Optional[int] = render.DEFAULT_ENTRIES):
-    """(summary, children) for gdb/lldb pretty-printers: summary is Delve's one line;
-    children are (key_text, value_text, key_addr, value_addr, key_type, value_type)."""
+@dataclass
+class MapSummary:
+    """What a gdb/lldb pretty-printer shows for one map.
+
+    line: Delve's one line (`map[K]V [k: v, ...+N more]`); children: the shown
+    entries as (key_text, value_text, key_addr, value_addr, key_type,
+    value_type); count: every live entry of the map (None for a nil map), so a
+    printer need not parse `+N more` back out of the line. Unpacks as
+    (line, children) for callers written before count existed."""
+    type_name: str
+    line: str
+    children: list
+    count: Optional[int]
+
+    @property
+    def short(self) -> str:
+        """`map[K]V len: N` or `map[K]V nil`: a printer's one line when the
+        entries are shown as its children (and in a backtrace's arguments)."""
+        if self.count is None:
+            return f"{self.type_name} nil"
+        return f"{self.type_name} len: {self.count}"
+
+    def __iter__(self):
+        return iter((self.line, self.children))
+
+
+def summarize(target: Target, value: Value, limit: Optional[int] = render.DEFAULT_ENTRIES) -> MapSummary:
+    """The pretty-printers' view of a map: at most `limit` entries as children
+    (None: all), and the map's whole entry count."""
     ref = resolve_map(target, value)
     snap = take_snapshot(target, ref)
+    go_name = ref.layout.go_name
     if snap.hmap is None:
-        return render.delve_line(ref.layout.go_name, [], 0, nil=True), []
+        return MapSummary(go_name, render.delve_line(go_name, [], 0, nil=True), [], None)
     from . import grow
     entries = grow.live_entries(snap)
     shown = entries if limit is None else entries[:limit]
@@ -267,7 +294,8 @@ def summarize(target: Target, value: Value, limit: Optional[int] = render.DEFAUL
         if lay.indirect_elem:
             vaddr = int.from_bytes(buf[off + eo:off + eo + 8], "little")
         children.append((k, v, kaddr, vaddr, lay.key_type, lay.elem_type))
-    return render.delve_line(lay.go_name, pairs, len(entries)), children
+    return MapSummary(lay.go_name, render.delve_line(lay.go_name, pairs, len(entries)),
+                      children, len(entries))
 
 
 # --- gomap heap (issue 6: heap bucket lifetimes; views in heapview/heapblock/heaptimeline) ---

@@ -38,20 +38,6 @@ def _user_message(name: str, exc: BaseException) -> str:
     return msg if msg.startswith(("gomap ", "gomap:")) else f"gomap {name}: {msg}"
 
 
-_MORE = re.compile(r"\+(\d+) more\]$")
-
-
-def short_summary(delve_line: str, shown: int) -> str:
-    """`map[K]V len: N` (or `map[K]V nil`) from gomapcore's Delve line: the
-    pretty-printer's one line, the entries being its children.
-    (Should move to gomapcore: summarize() could return the count.)"""
-    if delve_line.startswith("<") or delve_line.endswith(" nil"):
-        return delve_line
-    type_name = delve_line.split(" [", 1)[0]
-    m = _MORE.search(delve_line)
-    return f"{type_name} len: {shown + (int(m.group(1)) if m else 0)}"
-
-
 import lldb_plugin.gomap_lldb_stops as _stops; _stops.install(LldbTarget)  # noqa: E402,E702 - gomap break/watch/step (issue 5)
 
 
@@ -142,11 +128,7 @@ _CXX_MAP_RE = r"^gomap::Map<.+>$"
 
 
 def _summarize(target: LldbTarget, value: Value, limit: int):
-    mod = _commands()
-    try:
-        return mod.summarize(target, value, limit=limit)
-    except TypeError:
-        return mod.summarize(target, value)
+    return _commands().summarize(target, value, limit=limit)
 
 
 def _max_children(valobj) -> int:
@@ -166,11 +148,13 @@ def _max_children(valobj) -> int:
 
 
 def _describe(valobj, limit: int):
-    """(summary, children) for a gomap::Map SBValue; errors become the summary."""
+    """(one line, children) for a gomap::Map SBValue: the line is `map[K]V
+    len: N` (or `nil`); an error becomes the line."""
     raw = valobj.GetNonSyntheticValue()
     try:
         target = LldbTarget.from_value(raw)
-        return _summarize(target, target.to_value(raw), limit)
+        summary = _summarize(target, target.to_value(raw), limit)
+        return summary.short, summary.children
     except GomapError as e:
         return f"<gomap: {_one_line(e)}>", []
     except Exception as e:  # noqa: BLE001
@@ -182,8 +166,7 @@ def _describe(valobj, limit: int):
 def map_summary(valobj, internal_dict, options=None):
     # Only the type and length: the entries are the children just below, and
     # an argument in a backtrace line must stay one short line.
-    summary, children = _describe(valobj, 1)
-    return short_summary(summary, len(children))
+    return _describe(valobj, 1)[0]
 
 
 class MapSynthetic:
