@@ -44,20 +44,25 @@ def _cells_struct(fmt: str, size: int, off: int, stride: int) -> struct.Struct:
 class Cells:
     """The live cells of some runs, gathered column by column."""
 
-    def __init__(self, layout: MapLayout, runs: list, limit: Optional[int] = None):
+    def __init__(self, layout: MapLayout, runs: list, limit: Optional[int] = None,
+                 small: bool = False):
         self.layout = layout
         self.runs = runs
         self._cols: dict = {}
         self._bufs: dict[int, bytes] = {}   # keeps every buf alive while its id is a key
-        sel = [self._tophash(buf)[BUCKET_CNT * a:BUCKET_CNT * e].translate(_LIVE)
-               for buf, a, e in runs]
+        raw = [self._tophash(buf)[BUCKET_CNT * a:BUCKET_CNT * e] for buf, a, e in runs]
+        # every cell's tophash byte in run order (live or not): `buckets --json` writes them all
+        self.tophash = raw[0] if len(raw) == 1 else b"".join(raw)
+        sel = [r.translate(_LIVE) for r in raw]
         self.selector = sel[0] if len(sel) == 1 else b"".join(sel)
         self.total = self.selector.count(1)
         self.limit = limit
         self.count = self.total if limit is None else min(limit, self.total)
         # A few entries wanted (the default 64, a pretty-printer): keep the runs that
         # hold them and decode those buckets one by one instead of whole arrays.
-        self.small = False
+        # small: a few buckets picked out of big arrays (`buckets m 3`): decode them
+        # one by one rather than whole-array columns
+        self.small = small
         if limit is not None and limit < self.total:
             self._trim(sel, limit)
 

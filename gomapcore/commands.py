@@ -160,8 +160,7 @@ def _buckets(p: ArgParser):
         snap = snapshot_of(target, a.expr, a.type)
         which = "old" if a.old else "new" if a.new else "both"
         if a.json:
-            import json
-            return json.dumps(render_buckets.buckets_json(snap, which, a.index or None))
+            return render_buckets.buckets_json_text(snap, which, a.index or None)
         return render_buckets.buckets_text(snap, which, a.index or None,
                                            color=render_buckets.want_color(target))
     return run
