@@ -122,6 +122,52 @@ def _references(st: HeapView, r: HeapRecord) -> list:
     return refs
 
 
+# The engine's list of active iterators (engine/src/iter.cpp links each hiter
+# from mapiterinit until the iteration ends): `extern "C" hiter*
+# gomap_active_iterators`, once the engine exports it. Offsets are runtime.h's
+# hiter: Go's fields, then the engine's next_active right after checkBucket.
+ACTIVE_ITERATORS = "gomap_active_iterators"
+HITER_BUCKETS, HITER_BPTR, HITER_NEXT_ACTIVE = 32, 40, 96
+# A bound on the walk: a corrupted or cyclic list must still end.
+MAX_ITERATORS = 4096
+
+
+def active_iterators(target: Target) -> Optional[list]:
+    """(hiter address, buckets, bptr) of every active iterator, or None when
+    the program does not export the list (an engine without it, a Go program).
+    Stops at a repeated node, an unreadable one, or MAX_ITERATORS."""
+    head_sym = target.symbol_address(ACTIVE_ITERATORS)
+    if head_sym is None:
+        return None
+    out, seen = [], set()
+    it = _read_word(target, head_sym)
+    while it and it not in seen and len(out) < MAX_ITERATORS:
+        seen.add(it)
+        try:
+            raw = target.read_memory(it + HITER_BUCKETS, HITER_NEXT_ACTIVE + 8 - HITER_BUCKETS)
+        except MemoryReadError:
+            break
+        word = lambda off: int.from_bytes(raw[off - HITER_BUCKETS:off - HITER_BUCKETS + 8], "little")
+        out.append((it, word(HITER_BUCKETS), word(HITER_BPTR)))
+        it = word(HITER_NEXT_ACTIVE)
+    return out
+
+
+def _iterator_references(target: Target, r: HeapRecord) -> Optional[list]:
+    """`iterator at 0x… (hiter.buckets)` for each active iterator whose buckets
+    or current bucket lies in this allocation; None when the list is not exported."""
+    iters = active_iterators(target)
+    if iters is None:
+        return None
+    refs = []
+    for it, buckets, bptr in iters:
+        fields = [n for n, v in (("hiter.buckets", buckets), ("hiter.bptr", bptr))
+                  if v and r.addr <= v < r.end]
+        if fields:
+            refs.append(f"iterator at {it:#x} ({' / '.join(fields)})")
+    return refs
+
+
 def _locate_in_bucket(off: int, g) -> tuple:
     """(field, slot) for a byte offset inside one bucket."""
     if off < DATA_OFFSET:
@@ -183,6 +229,10 @@ def block(st: HeapView, addr: int, geometry=None) -> tuple:
     elif r.role != 1:
         lines.append("  no pointer of its map refers to it"
                      + ("" if h is not None else " (owner hmap not readable or freed)"))
+    iter_refs = _iterator_references(st.target, r) if r.role in (2, 3) else None
+    d["iterators"] = iter_refs  # None: the program does not export its iterators
+    for ref in iter_refs or ():
+        lines.append(("  DANGLING: " if r.state == FREED else "  ") + f"{ref} still refers to it")
     d["earlier"] = [e.to_json() for e in earlier]
     for e in earlier:
         lines.append(f"  earlier here: {e.role_name} of map {e.owner:#x}, {_lifetime(e)}")

@@ -441,3 +441,34 @@ def test_heap_command_without_registry():
     t.running = False
     with pytest.raises(GomapError, match="not running"):
         _dispatch(t, "allocs")
+
+
+def test_block_names_the_active_iterators_that_still_refer_to_it():
+    """The engine's exported list gomap_active_iterators (hiter.next_active at
+    +96): an iterator whose buckets or bptr lies in the block is named; the walk
+    ends on a cycle. Without the symbol, d["iterators"] is None."""
+    s = grow_scene()
+    head, it1, it2 = 0x60000, 0x61000, 0x62000
+
+    def hiter(buckets, bptr, next_active):
+        b = bytearray(112)
+        b[32:40] = buckets.to_bytes(8, "little")
+        b[40:48] = bptr.to_bytes(8, "little")
+        b[96:104] = next_active.to_bytes(8, "little")
+        return bytes(b)
+    s.memory[head] = it1.to_bytes(8, "little")
+    s.memory[it1] = hiter(A_OLD, A_OLD + BS // 2, it2)
+    s.memory[it2] = hiter(A_NEW, A_OVF_OLD, it1)          # back to it1: a cycle
+    t = s.target()
+    t.symbols[heapblock.ACTIVE_ITERATORS] = head
+    st = heapview.HeapView(t, heapview.read_registry(t))
+    assert heapblock.active_iterators(t) == [(it1, A_OLD, A_OLD + BS // 2), (it2, A_NEW, A_OVF_OLD)]
+    text, d = heapblock.block(st, A_OLD + 8, BucketGeometry(8, 8))
+    assert d["iterators"] == [f"iterator at {it1:#x} (hiter.buckets / hiter.bptr)"]
+    assert f"iterator at {it1:#x} (hiter.buckets / hiter.bptr) still refers to it" in text
+    _, d = heapblock.block(st, A_OVF_OLD, BucketGeometry(8, 8))
+    assert d["iterators"] == [f"iterator at {it2:#x} (hiter.bptr)"]
+    _, d = heapblock.block(st, B_CUR, BucketGeometry(8, 8))
+    assert d["iterators"] == []
+    _, d = heapblock.block(view(), A_OLD, BucketGeometry(8, 8))
+    assert d["iterators"] is None
