@@ -29,6 +29,7 @@ Text = Callable[[bytes, int, BulkReader], str]
 Json = Callable[[bytes, int, BulkReader], object]
 
 DEFAULT_STRING_LIMIT = 64   # Delve's default MaxStringLen
+DEFAULT_ARRAY_LIMIT = 64    # Delve's default MaxArrayValues (applies when strings are cut too)
 MAX_DEPTH = 8               # nested types deeper than this print as (...)
 
 
@@ -251,8 +252,14 @@ class Codec:
         if s.count == 0 and s.size == 0:
             n = 0
 
+        # Delve shows at most MaxArrayValues elements, then `...+N more`; an
+        # unlimited print (string_limit None: --all, JSON) shows every element.
+        shown = n if self.string_limit is None else min(n, DEFAULT_ARRAY_LIMIT)
+        more = "" if shown == n else ("," if shown else "") + f"...+{n - shown} more"
+
         def text(b, o, m):
-            return prefix + "[" + ",".join(et(b, o + i * esz, m) for i in range(n)) + "]"
+            return (prefix + "[" + ",".join(et(b, o + i * esz, m) for i in range(shown))
+                    + more + "]")
 
         def js(b, o, m):
             return [ej(b, o + i * esz, m) for i in range(n)]

@@ -56,3 +56,27 @@ def test_bad_option_is_one_line():
     with pytest.raises(GomapError) as e:
         dispatch(small_string_map(), "print", "--bogus m")
     assert "\n" not in str(e.value)
+
+
+def _array_valued_map():
+    from fakes import U8, array_of
+    t = FakeTarget()
+    m = MapImage(t, I64, array_of(U8, 100))
+    arr = m.array(1)
+    m.set_slot(arr, 0, 0x80, i64(7), bytes(range(100)))
+    m.header(1, 0, arr)
+    m.bind("m")
+    return t
+
+
+def test_arrays_are_cut_like_delve_after_64_values():
+    out = dispatch(_array_valued_map(), "print", "m")
+    # Delve's MaxArrayValues: 64 elements, then `,...+N more`
+    inner = ",".join(str(i) for i in range(64))
+    assert out == f"map[int64][100]uint8 [7: [{inner},...+36 more], ]"
+
+
+def test_all_and_json_show_every_array_value():
+    t = _array_valued_map()
+    assert ",".join(str(i) for i in range(100)) + "]" in dispatch(t, "print", "--all m")
+    assert json.loads(dispatch(t, "print", "--json m"))["entries"] == [[7, list(range(100))]]
