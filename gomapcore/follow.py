@@ -114,12 +114,14 @@ def _changes(before: Hmap, after: Hmap) -> list[tuple[set[str], str]]:
             out.append((about, f"same-size grow started: B stays {after.B} (too many overflow "
                                f"buckets: noverflow was {before.noverflow}), oldbuckets = "
                                f"{after.oldbuckets:#x}, new buckets = {after.buckets:#x}"))
+        # hashGrow stores B before oldbuckets (as Go's does), so `before` may
+        # already hold the new B: a doubling grow's old B is always B - 1.
         elif after.buckets == after.oldbuckets:
             # Stopped inside hashGrow between its stores of oldbuckets and buckets.
-            out.append((about, f"grow started: B {_arrow(before.B, after.B)}, oldbuckets = "
+            out.append((about, f"grow started: B {_arrow(after.B - 1, after.B)}, oldbuckets = "
                                f"{after.oldbuckets:#x} (hashGrow stores the new buckets next)"))
         else:
-            out.append((about, f"grow started: B {_arrow(before.B, after.B)}, oldbuckets = "
+            out.append((about, f"grow started: B {_arrow(after.B - 1, after.B)}, oldbuckets = "
                                f"{after.oldbuckets:#x}, new buckets = {after.buckets:#x}"))
     elif finished:
         if after.nevacuate != before.nevacuate:

@@ -33,6 +33,15 @@ def test_grow_started_names_both_arrays_and_B():
         "grow started: B 4\u21925, oldbuckets = 0xa000, new buckets = 0xb000"
 
 
+def test_grow_started_after_B_was_already_seen_changing():
+    # A watch on B stops first (hashGrow stores B before oldbuckets); the next
+    # stop, at buckets/oldbuckets, still names the grow 4->5, not 5->5.
+    before = H(B=5)
+    after = H(B=5, buckets=0xb000, oldbuckets=0xa000, noverflow=0)
+    assert describe_change(before, after)[0] == \
+        "grow started: B 4\u21925, oldbuckets = 0xa000, new buckets = 0xb000"
+
+
 def test_same_size_grow_says_why():
     after = H(flags=SAME_SIZE, buckets=0xb000, oldbuckets=0xa000, noverflow=0)
     line = describe_change(H(noverflow=16), after)[0]
