@@ -169,11 +169,13 @@ def describe_state(target: Target, st: AssignState) -> str:
         addr, i = slot
         try:
             th = target.read_memory(addr + i, 1)[0]
-            state = tophash_state(th)
         except GomapError:
-            th, state = None, "unreadable"
-        lines.append(f"  insert = {_in_array(st, addr) or f'bucket {addr:#x}'} slot {i} "
-                     f"(tophash {th if th is None else hex(th)}: {state})")
+            # Before mapassign picks a slot its local holds leftover stack bytes.
+            lines.append(f"  insert = no slot chosen yet (the local holds {addr:#x}, "
+                         "not a readable bucket)")
+        else:
+            lines.append(f"  insert = {_in_array(st, addr) or f'bucket {addr:#x}'} slot {i} "
+                         f"(tophash {th:#x}: {tophash_state(th)})")
     else:
         lines.append("  insert = no slot chosen yet")
     if L.get("elem"):

@@ -50,3 +50,12 @@ def test_assign_frames():
     assert is_assign_frame("runtime.mapassign_fast64")
     assert not is_assign_frame("gomap::hashGrow")
     assert not is_assign_frame(None)
+
+
+def test_frame_before_a_slot_is_chosen_says_so():
+    # insertb still holds leftover stack bytes: no tophash to read, no Python None shown
+    from fakes import FakeTarget
+    from gomapcore.stepping import describe_state
+    out = describe_state(FakeTarget(), S(H(), hash=0xabc, bucket=0, insertb=0xe, inserti=6))
+    assert "insert = no slot chosen yet (the local holds 0xe, not a readable bucket)" in out
+    assert "None" not in out
