@@ -252,6 +252,9 @@ def measure_break(debugger: str, n: int) -> dict:
     grows = _grow_count(n)
     plain, _ = session(["continue"])
     stops, r = session(["gomap break assign --grow"] + ["continue"] * (grows + 1))
+    seen = len(re.findall(r"^gomap break \d+: .*grow starts", r.raw, re.M))
+    if seen != grows:
+        raise SystemExit(f"{debugger}: --grow stopped {seen} times, {grows} grows expected")
     declined, _ = session(["gomap break assign --grow --same-size", "continue"])
     return {"plain": plain, "grow": stops, "declined": declined, "grows": grows}
 

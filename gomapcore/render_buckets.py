@@ -183,6 +183,8 @@ def buckets_json(snap: Snapshot, which: str = "both", indexes: Optional[list[int
 
 _NEW_MARK, _OLD_MARK = "\0gomap new buckets\0", "\0gomap old buckets\0"
 _CHUNK = 4096   # bmaps per % call: bounds the extra copy of the text in memory
+_PRE = '{"index": %d, "address": %d, "slots": ['
+_POST_PLAIN = '], "overflow": []}, '
 
 
 def _slot_texts(kspec: str, espec: str) -> list[str]:
@@ -209,44 +211,58 @@ def _old_extra(snap: Snapshot, i: int, head_th: bytes, chain: list) -> str:
             f'"nevacuate_mark": {json.dumps(i == snap.hmap.nevacuate)}')
 
 
-def _array_json_text(snap: Snapshot, arr: BucketArray, indexes: Optional[list[int]]) -> str:
-    """The "buckets" list of one array as JSON text."""
+def _array_json_text(snap: Snapshot, arr: BucketArray, indexes: Optional[list[int]]) -> list[str]:
+    """The "buckets" list of one array as JSON text, in pieces (joined once, by the caller)."""
     lay = snap.layout
     bs, to = lay.bucketsize, lay.tophash_off
     data, base, chains = arr.data, arr.base, arr.chains
     sel = range(arr.nbuckets) if not indexes else [i for i in indexes if 0 <= i < arr.nbuckets]
     if not sel:
-        return "[]"
+        return ["[]"]
     old = arr.which == "old"
     # One bmap after another (bucket, then its chain): the runs of the column decoder,
     # and for each bmap the text before its first slot and after its last.
     runs: list = []
     pre: list[str] = []
     post: list[str] = []
-    if not chains and not old and not indexes:
-        runs.append((data, 0, arr.nbuckets))
-        pre = list(map('{"index": %d, "address": %d, "slots": ['.__mod__,
-                       zip(sel, range(base, base + arr.nbuckets * bs, bs))))
-        post = ['], "overflow": []}, '] * len(pre)
-    else:
+
+    def plain_stretch(lo: int, hi: int) -> None:
+        # new buckets lo..hi-1 without chains: a few C-level maps, no Python loop
+        grow._push(runs, data, lo, hi)
+        pre.extend(map(_PRE.__mod__, zip(range(lo, hi), range(base + lo * bs, base + hi * bs, bs))))
+        post.extend([_POST_PLAIN] * (hi - lo))
+
+    def one(i: int) -> None:
+        o = i * bs
+        chain = chains.get(i, ())
+        grow._push(runs, data, i, i + 1)
+        pre.append(_PRE % (i, base + o))
+        extra = _old_extra(snap, i, data[o + to:o + to + BUCKET_CNT], chain) if old else ""
+        if not chain:
+            post.append(f'], "overflow": []{extra}}}, ')
+            return
+        post.append('], "overflow": [')
+        last = len(chain) - 1
+        for pos, n in enumerate(chain):
+            k = n.off // bs
+            grow._push(runs, n.buf, k, k + 1)
+            sep = ", " if pos else ""
+            pre.append(f'{sep}{{"address": {n.addr}, "preallocated": '
+                       f'{"true" if n.preallocated else "false"}, "slots": [')
+            post.append("]}" if pos < last else f"]}}]{extra}}}, ")
+
+    if old or indexes:
         for i in sel:
-            o = i * bs
-            chain = chains.get(i, ())
-            grow._push(runs, data, i, i + 1)
-            pre.append(f'{{"index": {i}, "address": {base + o}, "slots": [')
-            extra = _old_extra(snap, i, data[o + to:o + to + BUCKET_CNT], chain) if old else ""
-            if not chain:
-                post.append(f'], "overflow": []{extra}}}, ')
-                continue
-            post.append('], "overflow": [')
-            last = len(chain) - 1
-            for pos, n in enumerate(chain):
-                k = n.off // bs
-                grow._push(runs, n.buf, k, k + 1)
-                sep = ", " if pos else ""
-                pre.append(f'{sep}{{"address": {n.addr}, "preallocated": '
-                           f'{"true" if n.preallocated else "false"}, "slots": [')
-                post.append("]}" if pos < last else f"]}}]{extra}}}, ")
+            one(i)
+    else:
+        start = 0
+        for i in sorted(k for k, ch in chains.items() if ch):
+            if start < i:
+                plain_stretch(start, i)
+            one(i)
+            start = i + 1
+        if start < arr.nbuckets:
+            plain_stretch(start, arr.nbuckets)
     post[-1] = post[-1][:-2]   # no ", " after the last bucket
     cells = columns.Cells(lay, runs, small=8 * len(pre) < arr.nbuckets)
     reader = snap.reader or BulkReader(None)  # type: ignore[arg-type]
@@ -274,7 +290,7 @@ def _array_json_text(snap: Snapshot, arr: BucketArray, indexes: Optional[list[in
         out.append(fmt % tuple(args[a:a + n]) if n else fmt)
         a += n
     out.append("]")
-    return "".join(out)
+    return out
 
 
 def buckets_json_text(snap: Snapshot, which: str = "both",
@@ -291,11 +307,15 @@ def buckets_json_text(snap: Snapshot, which: str = "both",
         d[label] = {"address": arr.base, "nbuckets": arr.nbuckets, "allocated": arr.nalloc,
                     "bucketsize": snap.layout.bucketsize, "buckets": mark}
     d["warnings"] = list(snap.warnings)
-    out = json.dumps(d)
-    # the old array's marker first: a key in the new array's text could spell it
-    for mark, text in reversed(texts.items()):
-        out = out.replace(json.dumps(mark), text, 1)
-    return out
+    # the skeleton cut at its markers (each appears once: keys are not in it yet)
+    pieces = []
+    rest = json.dumps(d)
+    for mark, text in texts.items():
+        head, rest = rest.split(json.dumps(mark), 1)
+        pieces.append(head)
+        pieces.extend(text)
+    pieces.append(rest)
+    return "".join(pieces)
 
 
 __all__ = ["buckets_text", "buckets_json", "buckets_json_text", "want_color", "old_status", "DEFAULT_ENTRIES"]
