@@ -363,27 +363,6 @@ def _commands():
     return commands
 
 
-def _registry(mod) -> list:
-    """The Command objects that gomapcore.commands declares, in order."""
-    for attr in ("REGISTRY", "COMMANDS", "registry", "commands"):
-        reg = getattr(mod, attr, None)
-        if reg is None:
-            continue
-        if callable(reg) and not isinstance(reg, (dict, list, tuple)):
-            reg = reg()
-        if isinstance(reg, dict):
-            return list(reg.values())
-        return list(reg)
-    return []
-
-
-def _help(mod, name: str) -> str:
-    try:
-        return mod.help_text(name)
-    except Exception:  # help must never break loading
-        return f"gomap {name}"
-
-
 # --- commands ---------------------------------------------------------------
 
 def _run(name: str, arg: str) -> None:
@@ -437,12 +416,9 @@ def _make_command(name: str, summary: str, helptext: str):
 
 def register_commands() -> list:
     GomapPrefix()
-    mod = _commands()
     names = []
-    for cmd in _registry(mod):
-        name = getattr(cmd, "name")
-        summary = getattr(cmd, "summary", "") or ""
-        _make_command(name, summary.strip(), _help(mod, name))
+    for name, summary, helptext in _commands().registrations():
+        _make_command(name, summary, helptext)
         names.append(name)
     return names
 

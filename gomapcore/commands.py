@@ -206,6 +206,12 @@ def command_names() -> list[str]:
     return list(COMMANDS)
 
 
+def registrations() -> list[tuple[str, str, str]]:
+    """(name, one-line summary, full help) of every command in declaration order:
+    what each debugger adapter registers as `gomap NAME`."""
+    return [(c.name, (c.summary or "").strip(), help_text(c.name)) for c in COMMANDS.values()]
+
+
 def dispatch(target: Target, name: str, argstring: str) -> str:
     """Run `gomap NAME ARGS`. Returns the output; raises GomapError (one line) on failure."""
     try:

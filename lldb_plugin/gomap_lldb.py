@@ -48,26 +48,6 @@ def _commands():
     return commands
 
 
-def _registry(mod) -> list:
-    for attr in ("REGISTRY", "COMMANDS", "registry", "commands"):
-        reg = getattr(mod, attr, None)
-        if reg is None:
-            continue
-        if callable(reg) and not isinstance(reg, (dict, list, tuple)):
-            reg = reg()
-        if isinstance(reg, dict):
-            return list(reg.values())
-        return list(reg)
-    return []
-
-
-def _help(mod, name: str) -> str:
-    try:
-        return mod.help_text(name)
-    except Exception:  # noqa: BLE001
-        return f"gomap {name}"
-
-
 def run_command(debugger, name: str, command: str, exe_ctx, result) -> None:
     try:
         target = LldbTarget.from_exe_ctx(debugger, exe_ctx)
@@ -271,15 +251,12 @@ def _handle(debugger, line: str) -> bool:
 
 def __lldb_init_module(debugger, internal_dict):
     try:
-        mod = _commands()
         # Fails harmlessly when the container exists (a second import).
         _handle(debugger, 'command container add -h "Look inside Go maps '
                           '(gomap::Map<K,V> and Go\'s map[K]V)." gomap')
         names = []
-        for cmd in _registry(mod):
-            name = cmd.name
-            cls_name = _make_command_class(name, (getattr(cmd, "summary", "") or "").strip(),
-                                           _help(mod, name))
+        for name, summary, helptext in _commands().registrations():
+            cls_name = _make_command_class(name, summary, helptext)
             if not _handle(debugger, f"command script add -o -c {_MODULE}.{cls_name} gomap {name}"):
                 raise GomapError(f"cannot register `gomap {name}`")
             names.append(name)
