@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Iterable, NamedTuple, Optional
 
 from .sizeclasses import roundupsize
+from .snapshot import Hmap
 from .target import GomapError, MemoryReadError, Target
 
 REGISTRY_SYMBOL = "gomap_heap_registry"
@@ -187,23 +188,6 @@ def read_registry(target: Target, symbol: str = REGISTRY_SYMBOL) -> Registry:
 
 
 # --- the maps that own the records ----------------------------------------------
-
-class Hmap(NamedTuple):
-    addr: int
-    count: int
-    flags: int
-    B: int
-    noverflow: int
-    hash0: int
-    buckets: int
-    oldbuckets: int
-    nevacuate: int
-    extra: int
-
-    @property
-    def growing(self) -> bool:
-        return self.oldbuckets != 0
-
 
 def decode_hmap(addr: int, data: bytes) -> Hmap:
     return Hmap(addr, *_HMAP.unpack_from(data))

@@ -58,6 +58,10 @@ class Hmap:
     nevacuate: int
     extra: int
 
+    @property
+    def growing(self) -> bool:
+        return self.oldbuckets != 0
+
     def describe(self) -> str:
         return (f"count={self.count} flags={self.flags:#x} B={self.B} noverflow={self.noverflow} "
                 f"hash0={self.hash0:#x} buckets={self.buckets:#x} oldbuckets={self.oldbuckets:#x} "
