@@ -203,9 +203,14 @@ struct evacDst {
   char* k;
   char* e;
 };
-}  // namespace
 
-void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
+// The body of evacuate, with the key and elem slot sizes known at compile
+// time for the common layouts (KS/ES 0: read them from t). Copying a slot is
+// then a move or two instead of a memcpy call per key and per elem.
+template <std::size_t KS, std::size_t ES>
+void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
+  const std::size_t keysize = KS ? KS : t->keysize;
+  const std::size_t elemsize = ES ? ES : t->elemsize;
   bmap* b = bucketAt(t, h->oldbuckets, oldbucket);
   std::uintptr_t newbit = noldbuckets(h);
   if (!evacuated(b)) {
@@ -213,12 +218,12 @@ void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
     evacDst* x = &xy[0];
     x->b = bucketAt(t, h->buckets, oldbucket);
     x->k = raw(x->b) + dataOffset;
-    x->e = x->k + bucketCnt * t->keysize;
+    x->e = x->k + bucketCnt * keysize;
     if (!isSameSizeGrow(h)) {
       evacDst* y = &xy[1];
       y->b = bucketAt(t, h->buckets, oldbucket + newbit);
       y->k = raw(y->b) + dataOffset;
-      y->e = y->k + bucketCnt * t->keysize;
+      y->e = y->k + bucketCnt * keysize;
     }
     for (; b != nullptr; b = overflowOf(t, b)) {
       for (std::uintptr_t i = 0; i < bucketCnt; i++) {
@@ -228,8 +233,8 @@ void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
           continue;
         }
         if (top < minTopHash) fatal("bad map state");
-        void* k = keyAt(t, b, i);
-        void* e = elemAt(t, b, i);
+        void* k = raw(b) + dataOffset + i * keysize;
+        void* e = raw(b) + dataOffset + bucketCnt * keysize + i * elemsize;
         void* k2 = t->indirectkey() ? *static_cast<void**>(k) : k;
         std::uint8_t useY = 0;
         if (!isSameSizeGrow(h)) {
@@ -250,20 +255,20 @@ void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
           dst->b = newoverflow(t, h, dst->b);
           dst->i = 0;
           dst->k = raw(dst->b) + dataOffset;
-          dst->e = dst->k + bucketCnt * t->keysize;
+          dst->e = dst->k + bucketCnt * keysize;
         }
         tophashes(dst->b)[dst->i & (bucketCnt - 1)] = top;
         if (t->indirectkey())
           *reinterpret_cast<void**>(dst->k) = k2;  // the key itself does not move
         else
-          std::memcpy(dst->k, k, t->keysize);
+          std::memcpy(dst->k, k, keysize);
         if (t->indirectelem())
           *reinterpret_cast<void**>(dst->e) = *static_cast<void**>(e);
         else
-          std::memcpy(dst->e, e, t->elemsize);
+          std::memcpy(dst->e, e, elemsize);
         dst->i++;
-        dst->k += t->keysize;
-        dst->e += t->elemsize;
+        dst->k += keysize;
+        dst->e += elemsize;
       }
     }
     // With no iterator on the old array, unlink its overflow chain and clear
@@ -283,7 +288,29 @@ void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
       std::memset(raw(ob) + dataOffset, 0, t->bucketsize - dataOffset);
     }
   }
-  if (oldbucket == h->nevacuate) advanceEvacuationMark(h, t, newbit);
+}
+
+}  // namespace
+
+void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
+  // Go has evacuate_fast32/_fast64/_faststr; one entry point here (a debugger
+  // breaks on it), dispatching to a body specialised for the slot sizes.
+  bool inlineSlots = !(t->indirectkey() || t->indirectelem());
+  if (inlineSlots && t->keysize == 8 && t->elemsize == 8)
+    evacuateCells<8, 8>(t, h, oldbucket);
+  else if (inlineSlots && t->keysize == 16 && t->elemsize == 8)
+    evacuateCells<16, 8>(t, h, oldbucket);  // string keys
+  else if (inlineSlots && t->keysize == 4 && t->elemsize == 4)
+    evacuateCells<4, 4>(t, h, oldbucket);
+  else if (inlineSlots && t->keysize == 4 && t->elemsize == 8)
+    evacuateCells<4, 8>(t, h, oldbucket);
+  else if (inlineSlots && t->keysize == 8 && t->elemsize == 16)
+    evacuateCells<8, 16>(t, h, oldbucket);
+  else if (inlineSlots && t->keysize == 16 && t->elemsize == 16)
+    evacuateCells<16, 16>(t, h, oldbucket);
+  else
+    evacuateCells<0, 0>(t, h, oldbucket);
+  if (oldbucket == h->nevacuate) advanceEvacuationMark(h, t, noldbuckets(h));
 }
 
 void advanceEvacuationMark(hmap* h, const maptype* t, std::uintptr_t newbit) {

@@ -1,7 +1,8 @@
 // hash.cpp — "gomap hash v1" (spec in gomap/hash.h) and fastrand.
 //
-// The spec is implemented literally, word by word, because gomapcore/hashing.py
-// recomputes the same values from hmap.hash0 to explain where a key lives.
+// gomapcore/hashing.py recomputes the same values from hmap.hash0 to explain
+// where a key lives, so they follow the spec exactly; the word-at-a-time body
+// lives in memhash.h so that the fast entry points can inline it.
 #include "gomap/hash.h"
 
 #include <atomic>
@@ -11,15 +12,13 @@
 
 #include "gomap/string.h"
 #include "internal.h"
+#include "memhash.h"
 
 namespace gomap {
 
 namespace {
 
-std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
-  unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
-  return static_cast<std::uint64_t>(r >> 64) ^ static_cast<std::uint64_t>(r);
-}
+using detail_rt::hashMix;
 
 // fastrand's state: wyrand, as Go 1.19 uses on amd64 (per M there; one global
 // here so that a seeded run is reproducible).
@@ -32,7 +31,7 @@ std::atomic<std::uint64_t> randState{initialState()};
 std::uint64_t wyrandStep() {
   std::uint64_t s = randState.fetch_add(0xa0761d6478bd642fULL, std::memory_order_relaxed) +
                     0xa0761d6478bd642fULL;
-  return mix(s, s ^ 0xe7037ed1a0b428dbULL);
+  return hashMix(s, s ^ 0xe7037ed1a0b428dbULL);
 }
 
 std::uint64_t randomHash() { return detail_rt::fastrand64(); }
@@ -40,23 +39,24 @@ std::uint64_t randomHash() { return detail_rt::fastrand64(); }
 }  // namespace
 
 std::uint64_t memhash(const void* p, std::size_t n, std::uintptr_t seed) {
-  const auto* bytes = static_cast<const std::uint8_t*>(p);
-  std::uint64_t h = mix(seed ^ kHashK0, n ^ kHashK1);
-  for (std::size_t off = 0; off < n; off += 8) {
-    std::uint64_t w = 0;
-    std::size_t take = n - off < 8 ? n - off : 8;
-    for (std::size_t j = 0; j < take; j++) w |= static_cast<std::uint64_t>(bytes[off + j]) << (8 * j);
-    h = mix(w ^ kHashK1, h ^ kHashK2);
-  }
-  return mix(h ^ kHashK3, n ^ kHashK0);
+  return detail_rt::memhashInline(p, n, seed);
 }
 
-std::uint64_t memhash32(const void* p, std::uintptr_t seed) { return memhash(p, 4, seed); }
-std::uint64_t memhash64(const void* p, std::uintptr_t seed) { return memhash(p, 8, seed); }
+std::uint64_t memhash32(const void* p, std::uintptr_t seed) {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return detail_rt::memhash32Inline(w, seed);
+}
+
+std::uint64_t memhash64(const void* p, std::uintptr_t seed) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return detail_rt::memhash64Inline(w, seed);
+}
 
 std::uint64_t strhash(const void* p, std::uintptr_t seed) {
   const auto* s = static_cast<const String*>(p);
-  return memhash(s->str, static_cast<std::size_t>(s->len), seed);
+  return detail_rt::memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
 }
 
 std::uint64_t f32hash(const void* p, std::uintptr_t seed) {

@@ -24,6 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "internal.h"
 
 extern "C" {
@@ -41,6 +43,15 @@ namespace {
 constexpr std::uint64_t kUnrecorded = ~std::uint64_t{0};
 // Freed memory stays poisoned (and readable) until this much has piled up.
 constexpr std::size_t kQuarantineBytes = std::size_t{64} << 20;
+
+// Allocations this big (bucket arrays from B = 14 on for 8-byte keys and
+// elems) are mapped directly, 2 MiB-aligned and marked MADV_HUGEPAGE: Go's
+// heap sits on huge pages where the kernel allows, and a lookup in a big map
+// is one TLB miss per key without them. Fresh mappings are zero already.
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kMapThreshold = kHugePage;
+// calloc's alignment is what heap_alloc promises (glibc amd64: 16).
+static_assert(alignof(std::max_align_t) >= 16);
 
 struct Tracked {
   std::uint64_t record;  // index into the registry, or kUnrecorded
@@ -77,9 +88,36 @@ HeapRecord& appendRecord() {
   return r.records[r.count++];
 }
 
+// Allocation sizes are multiples of 16, so whole little-endian kPoison words.
 void poison(void* p, std::size_t n) {
   auto* w = static_cast<std::uint8_t*>(p);
-  for (std::size_t i = 0; i < n; i++) w[i] = static_cast<std::uint8_t>(kPoison >> (8 * (i % 8)));
+  for (std::size_t i = 0; i + 8 <= n; i += 8) std::memcpy(w + i, &kPoison, 8);
+  for (std::size_t i = n & ~std::size_t{7}; i < n; i++) w[i] = static_cast<std::uint8_t>(kPoison >> (8 * (i % 8)));
+}
+
+std::size_t mappedLength(std::size_t bytes) { return (bytes + 4095) & ~std::size_t{4095}; }
+
+void* rawAlloc(std::size_t bytes) {
+  if (bytes < kMapThreshold) return std::calloc(1, bytes);
+  // Over-map by one huge page, then trim to a 2 MiB-aligned start.
+  std::size_t len = mappedLength(bytes);
+  void* m = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return nullptr;
+  auto base = reinterpret_cast<std::uintptr_t>(m);
+  std::uintptr_t start = (base + kHugePage - 1) & ~(kHugePage - 1);
+  if (start != base) munmap(m, start - base);
+  std::uintptr_t end = base + len + kHugePage;
+  if (end != start + len) munmap(reinterpret_cast<void*>(start + len), end - (start + len));
+  madvise(reinterpret_cast<void*>(start), len, MADV_HUGEPAGE);  // advice only: failure is fine
+  return reinterpret_cast<void*>(start);
+}
+
+// `bytes` is the size rawAlloc was asked for: it says how p was obtained.
+void rawFree(void* p, std::size_t bytes) {
+  if (bytes < kMapThreshold)
+    std::free(p);
+  else
+    munmap(p, mappedLength(bytes));
 }
 
 void releaseQuarantine(HeapState_& s) {
@@ -87,7 +125,7 @@ void releaseQuarantine(HeapState_& s) {
     auto [p, n] = s.quarantine.front();
     s.quarantine.pop_front();
     s.quarantineBytes -= n;
-    std::free(p);
+    rawFree(p, n);
   }
 }
 
@@ -113,9 +151,8 @@ void* heap_alloc(std::size_t size, HeapRole role, const void* owner, std::uint8_
                  std::uint64_t nbuckets) {
   std::size_t rounded = roundupsize(size);
   std::size_t bytes = (std::max<std::size_t>(rounded, 16) + 15) & ~std::size_t{15};
-  void* p = std::aligned_alloc(16, bytes);
+  void* p = rawAlloc(bytes);
   if (!p) fatal("out of memory");
-  std::memset(p, 0, bytes);
 
   HeapState_& s = state();
   std::lock_guard<std::mutex> lock(s.mu);
@@ -152,7 +189,7 @@ void heap_drop(const void* p) {
       s.pendingUnrecorded.push_back(reinterpret_cast<std::uintptr_t>(p));
       return;
     }
-    std::free(const_cast<void*>(p));
+    rawFree(const_cast<void*>(p), it->second.size);
     s.byAddr.erase(it);
     return;
   }
@@ -210,7 +247,7 @@ std::size_t gc() {
       stillPinned.push_back(addr);
       continue;
     }
-    std::free(reinterpret_cast<void*>(addr));
+    rawFree(reinterpret_cast<void*>(addr), tracked->second.size);
     s.byAddr.erase(tracked);
   }
   s.pendingUnrecorded = std::move(stillPinned);

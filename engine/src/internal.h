@@ -14,6 +14,8 @@
 #include "gomap/heap.h"
 #include "gomap/maptype.h"
 #include "gomap/runtime.h"
+#include "gomap/string.h"
+#include "memhash.h"
 
 namespace gomap::detail_rt {
 
@@ -75,8 +77,19 @@ inline std::uintptr_t noldbuckets(const hmap* h) {
 inline std::uintptr_t oldbucketmask(const hmap* h) { return noldbuckets(h) - 1; }
 inline std::uint8_t oldB(const hmap* h) { return isSameSizeGrow(h) ? h->B : h->B - 1; }
 
+// t->hasher(key, hash0). When the hasher is one of the engine's own, its body
+// is inlined instead of called through the pointer: same values, no indirect
+// call per key (a maptype may carry any other hasher; that one is called).
 inline std::uint64_t hashOf(const maptype* t, const hmap* h, const void* key) {
-  return t->hasher(key, static_cast<std::uintptr_t>(h->hash0));
+  HashFn f = t->hasher;
+  auto seed = static_cast<std::uintptr_t>(h->hash0);
+  if (f == &memhash64) return memhash64Inline(load64(static_cast<const std::uint8_t*>(key)), seed);
+  if (f == &memhash32) return memhash32Inline(load32(static_cast<const std::uint8_t*>(key)), seed);
+  if (f == &strhash) {
+    const auto* s = static_cast<const String*>(key);
+    return memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
+  }
+  return f(key, seed);
 }
 
 // hash.cpp

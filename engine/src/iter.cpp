@@ -16,10 +16,19 @@
 //
 // Go's GC keeps an iterator's arrays alive through the hiter. The engine's
 // collector cannot scan stacks, so active iterators are linked in a list and
-// gc() asks iteratorRoots() what they still reach.
+// gc() asks iteratorRoots() what they still reach. The list's head is exported
+// as gomap_active_iterators (heap.h) so that a debugger's heap view can say
+// which iterator pins an array.
 #include <mutex>
 
+#include "gomap/heap.h"
+
 #include "internal.h"
+
+// The list's head, exported under a C name for debuggers (heap.h).
+extern "C" {
+__attribute__((used, visibility("default"))) gomap::hiter* gomap_active_iterators = nullptr;
+}
 
 namespace gomap {
 
@@ -27,8 +36,9 @@ using namespace detail_rt;
 
 namespace {
 
+hiter*& activeHead = gomap_active_iterators;
+
 std::mutex activeMu;
-hiter* activeHead = nullptr;
 
 void link(hiter* it) {
   std::lock_guard<std::mutex> lock(activeMu);

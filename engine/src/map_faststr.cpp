@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "internal.h"
+#include "match.h"
 
 namespace gomap {
 
@@ -79,11 +80,12 @@ dohash:
     if (!evacuated(oldb)) b = oldb;
   }
   std::uint8_t top = tophash(hash);
+  // Only cells whose tophash matches are candidates, in order (match.h).
   for (; b != nullptr; b = overflowOf(t, b)) {
-    for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+    for (unsigned m = tophashEq(b, top); m != 0; m &= m - 1) {
+      std::uintptr_t i = lowestCell(m);
       String* k = strKeyAt(b, i);
-      if (k->len != key.len || tophashes(b)[i] != top) continue;
-      if (sameBytes(k, key)) {
+      if (k->len == key.len && sameBytes(k, key)) [[likely]] {
         *ok = true;
         return strElemAt(t, b, i);
       }
@@ -122,19 +124,12 @@ again:
     insertb = nullptr;
     inserti = 0;
     for (;;) {
-      bool stop = false;
-      for (std::uintptr_t i = 0; i < bucketCnt; i++) {
-        if (tophashes(b)[i] != top) {
-          if (isEmpty(tophashes(b)[i]) && insertb == nullptr) {
-            insertb = b;
-            inserti = i;
-          }
-          if (tophashes(b)[i] == emptyRest) {
-            stop = true;
-            break;
-          }
-          continue;
-        }
+      // Cells up to the first emptyRest, in order: a cell whose tophash and
+      // key match wins; otherwise the first empty cell is where key would go.
+      bool stop;
+      unsigned scope = scanScope(b, &stop);
+      for (unsigned m = tophashEq(b, top) & scope; m != 0; m &= m - 1) {
+        std::uintptr_t i = lowestCell(m);
         String* k = strKeyAt(b, i);
         if (k->len != key.len) continue;
         if (!sameBytes(k, key)) continue;
@@ -144,6 +139,10 @@ again:
         inserti = i;
         k->str = key.str;
         goto done;
+      }
+      if (unsigned empty = emptyCells(b) & scope; insertb == nullptr && empty != 0) {
+        insertb = b;
+        inserti = lowestCell(empty);
       }
       if (stop) break;
       bmap* ovf = overflowOf(t, b);
@@ -185,9 +184,10 @@ void mapdelete_faststr(const maptype* t, hmap* h, String key) {
   std::uint8_t top = tophash(hash);
   for (; b != nullptr; b = overflowOf(t, b)) {
     bool stop = false;
-    for (std::uintptr_t i = 0; i < bucketCnt; i++) {
+    for (unsigned m = tophashEq(b, top); m != 0; m &= m - 1) {
+      std::uintptr_t i = lowestCell(m);
       String* k = strKeyAt(b, i);
-      if (k->len != key.len || tophashes(b)[i] != top) continue;
+      if (k->len != key.len) continue;
       if (!sameBytes(k, key)) continue;
       // Drop the key's pointer so its bytes can be collected; len stays.
       k->str = nullptr;

@@ -194,3 +194,45 @@ TEST_CASE("recording off: an iterator still keeps a dropped array readable until
   m.drop();
   heap_set_recording(true);
 }
+
+TEST_CASE("big bucket arrays (mapped on huge pages) start zeroed and are poisoned whole when freed") {
+  gc();
+  // hint 100000 -> B = 14: 16384 + 1024 buckets of 144 bytes, over 2 MiB.
+  for (int round = 0; round < 2; round++) {  // the second round may reuse the first's memory
+    CAPTURE(round);
+    I64Map m = I64Map::make(100000);
+    REQUIRE(m.header()->B == 14);
+    const HeapRecord* rec = gt::recordFor(m.header()->buckets);
+    REQUIRE(rec != nullptr);
+    CHECK(rec->size == roundupsize(17408 * 144));
+    CHECK(rec->size >= (std::uint64_t{2} << 20));
+    CHECK(rec->addr % 16 == 0);
+    std::uint64_t idx = static_cast<std::uint64_t>(rec - gomap_heap_registry.records);
+    // Zero everywhere but the last spare's end-of-spares overflow pointer.
+    const auto* p = reinterpret_cast<const std::uint8_t*>(rec->addr);
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < 17408 * 144 - 8; i++) nonzero += p[i] != 0;
+    CHECK(nonzero == 0);
+    set_invariant_checks(false);  // O(2^14) per insert; checked once below
+    for (std::int64_t i = 0; i < 20000; i++) m.set(i, i);
+    set_invariant_checks(true);
+    CHECK(check_invariants(I64Map::type(), m.header()).empty());
+    CHECK(m.header()->B == 14);  // the hint was big enough: no grow
+    CHECK(m.get(19999) == 19999);
+    m.drop();
+    CHECK(gc() >= 1);
+    rec = &gomap_heap_registry.records[idx];
+    REQUIRE(rec->state == HeapState::freed);
+    std::size_t poisoned = 0;
+    for (std::uint64_t off = 0; off < rec->size; off += 8) poisoned += firstWord(rec->addr + off) == kPoison;
+    CHECK(poisoned == rec->size / 8);
+  }
+  // Recording off: a dropped big array goes back to the system at once.
+  heap_set_recording(false);
+  I64Map u = I64Map::make(100000);
+  for (std::int64_t i = 0; i < 1000; i++) u.set(i, i);
+  CHECK(u.get(999) == 999);
+  u.drop();
+  heap_set_recording(true);
+  gc();
+}

@@ -1,8 +1,11 @@
 // test_iter.cpp — Go's iteration guarantees, including during growth.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
+#include <vector>
 
 #include "util.h"
 
@@ -154,4 +157,55 @@ TEST_CASE("iteration over a pointer-free map keeps the overflow slices alive") {
   CHECK(it2.it.overflow == m.header()->extra->overflow);
   CHECK(it2.it.overflow != nullptr);
   m.drop();
+}
+
+namespace {
+// The hiters on gomap_active_iterators, walked as a debugger does: from the
+// head through the word at offset 96 (next_active).
+std::vector<const hiter*> activeList() {
+  std::vector<const hiter*> out;
+  for (const hiter* it = gomap_active_iterators; it != nullptr && out.size() < 1000;) {
+    out.push_back(it);
+    const hiter* next;
+    std::memcpy(&next, reinterpret_cast<const char*>(it) + 96, sizeof(next));
+    it = next;
+  }
+  return out;
+}
+bool listed(const hiter* it) {
+  auto l = activeList();
+  return std::find(l.begin(), l.end(), it) != l.end();
+}
+}  // namespace
+
+TEST_CASE("gomap_active_iterators lists every open iterator, newest first, until it ends") {
+  I64Map m = I64Map::make();
+  for (std::int64_t i = 0; i < 100; i++) m.set(i, i);
+  auto before = activeList().size();
+  {
+    Range a(I64Map::type(), m.header());
+    Range b(I64Map::type(), m.header());
+    auto l = activeList();
+    REQUIRE(l.size() == before + 2);
+    CHECK(l[0] == &b.it);  // newest first
+    CHECK(l[1] == &a.it);
+    // The words a heap view reads: the snapshot array and the current bucket.
+    std::uintptr_t buckets, bptr;
+    std::memcpy(&buckets, reinterpret_cast<const char*>(&a.it) + 32, 8);
+    std::memcpy(&bptr, reinterpret_cast<const char*>(&a.it) + 40, 8);
+    CHECK(buckets == reinterpret_cast<std::uintptr_t>(m.header()->buckets));
+    CHECK(bptr == reinterpret_cast<std::uintptr_t>(a.it.bptr));
+    CHECK(bptr != 0);
+    // An iteration run to its end leaves the list by itself.
+    while (!a.done()) a.next();
+    CHECK_FALSE(listed(&a.it));
+    CHECK(listed(&b.it));
+  }
+  CHECK(activeList().size() == before);
+  // Iterating an empty map links nothing.
+  I64Map e = I64Map::make();
+  Range r(I64Map::type(), e.header());
+  CHECK_FALSE(listed(&r.it));
+  m.drop();
+  e.drop();
 }

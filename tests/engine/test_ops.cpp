@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -343,4 +344,45 @@ TEST_CASE("entry points are out-of-line symbols") {
                          reinterpret_cast<void*>(&evacuate), reinterpret_cast<void*>(&growWork),
                          reinterpret_cast<void*>(&hashGrow), reinterpret_cast<void*>(&mapiternext)};
   CHECK(fns.size() == 10);
+}
+
+TEST_CASE("gomap hash v1: word-at-a-time reads give the spec's values at every alignment") {
+  // memhash reads whole words and the tail as one shifted load: check every
+  // length 0..40 at every start offset within a word against a byte-by-byte
+  // reading of the spec, and that bytes around the key do not leak in.
+  auto mix = [](std::uint64_t a, std::uint64_t b) {
+    unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+    return static_cast<std::uint64_t>(r >> 64) ^ static_cast<std::uint64_t>(r);
+  };
+  auto spec = [&](const std::uint8_t* p, std::size_t n, std::uint64_t s) {
+    std::uint64_t h = mix(s ^ kHashK0, n ^ kHashK1);
+    for (std::size_t off = 0; off < n; off += 8) {
+      std::uint64_t w = 0;
+      for (std::size_t j = 0; j < 8 && off + j < n; j++) w |= std::uint64_t{p[off + j]} << (8 * j);
+      h = mix(w ^ kHashK1, h ^ kHashK2);
+    }
+    return mix(h ^ kHashK3, n ^ kHashK0);
+  };
+  std::uint8_t buf[64];
+  for (int i = 0; i < 64; i++) buf[i] = static_cast<std::uint8_t>(0xff - i * 3);
+  for (std::size_t at = 0; at < 8; at++)
+    for (std::size_t n = 0; n <= 40; n++) {
+      CAPTURE(at);
+      CAPTURE(n);
+      std::uint8_t copy[64];
+      std::memcpy(copy, buf, 64);
+      CHECK(memhash(buf + 8 + at, n, 0x12345678) == spec(buf + 8 + at, n, 0x12345678));
+      // Different surrounding bytes, same key bytes: same hash.
+      for (std::size_t i = 0; i < 64; i++)
+        if (i < 8 + at || i >= 8 + at + n) copy[i] ^= 0x5a;
+      CHECK(memhash(copy + 8 + at, n, 0x12345678) == memhash(buf + 8 + at, n, 0x12345678));
+      String s{buf + 8 + at, static_cast<std::int64_t>(n)};
+      CHECK(strhash(&s, 77) == spec(buf + 8 + at, n, 77));
+    }
+  std::uint64_t k8 = 0xfedcba9876543210ULL;
+  std::uint32_t k4 = 0x80706050u;
+  for (std::uint32_t seed : {0u, 5u, 0xffffffffu}) {
+    CHECK(memhash64(&k8, seed) == spec(reinterpret_cast<std::uint8_t*>(&k8), 8, seed));
+    CHECK(memhash32(&k4, seed) == spec(reinterpret_cast<std::uint8_t*>(&k4), 4, seed));
+  }
 }

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "gomap/runtime.h"  // hiter, for the active-iterator list below
+
 namespace gomap {
 
 enum class HeapRole : std::uint8_t {
@@ -110,3 +112,17 @@ void heap_set_recording(bool on);
 
 // The debugger's entry point. C linkage so the symbol name is stable.
 extern "C" gomap::HeapRegistry gomap_heap_registry;
+
+// Active iterators, for the heap views ("which iterator pins this array?").
+// The head of a doubly linked list of every hiter between mapiterinit and the
+// end of its iteration (or mapiterdone), newest first, linked through
+// hiter.next_active (nullptr ends it). A debugger reads the head pointer, then
+// from each hiter the words below; the list changes only inside
+// mapiterinit/mapiternext/mapiterdone, under the engine's lock, so a stopped
+// program shows a consistent list. gomapcore/heapblock.py reads it; these
+// offsets are part of the ABI (change them only together with it).
+extern "C" gomap::hiter* gomap_active_iterators;
+static_assert(offsetof(gomap::hiter, buckets) == 32, "ABI: gomap_active_iterators readers");
+static_assert(offsetof(gomap::hiter, bptr) == 40, "ABI: gomap_active_iterators readers");
+static_assert(offsetof(gomap::hiter, next_active) == 96, "ABI: gomap_active_iterators readers");
+static_assert(offsetof(gomap::hiter, prev_active) == 104, "ABI: gomap_active_iterators readers");
