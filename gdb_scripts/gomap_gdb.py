@@ -26,23 +26,12 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from gomapcore.guard import (  # noqa: E402
+    command_error, debug_enabled as _debug, one_line as _one_line, summary_error)
 from gomapcore.target import (  # noqa: E402
     Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, Value)
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text
-
-
-def _user_message(name: str, exc: BaseException) -> str:
-    """One line naming the command, once (gomapcore's parser errors already do)."""
-    msg = _one_line(exc)
-    return msg if msg.startswith(("gomap ", "gomap:")) else f"gomap {name}: {msg}"
-
-
-def _debug() -> bool:
-    return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
 
 
 # --- types -----------------------------------------------------------------
@@ -368,19 +357,10 @@ def _commands():
 def _run(name: str, arg: str) -> None:
     try:
         out = _commands().dispatch(_TARGET, name, arg)
-    except GomapError as e:
-        raise gdb.GdbError(_user_message(name, e)) from None
     except gdb.GdbError:
         raise
-    except KeyboardInterrupt:
-        raise gdb.GdbError(f"gomap {name}: interrupted") from None
     except BaseException as e:  # noqa: BLE001 - the user must never see a traceback
-        if isinstance(e, SystemExit):  # argparse -h / usage errors
-            raise gdb.GdbError(f"gomap {name}: bad arguments (see `help gomap {name}`)") from None
-        if _debug():
-            traceback.print_exc()
-        raise gdb.GdbError(f"gomap {name}: internal error: {type(e).__name__}: {_one_line(e)}"
-                           " (set GOMAP_DEBUG=1 for the traceback)") from None
+        raise gdb.GdbError(command_error(name, e)) from None
     if out:
         gdb.write(out if out.endswith("\n") else out + "\n")
 
@@ -445,12 +425,8 @@ class MapPrinter:
             value = _TARGET.to_value(self.val)
             summary = _summarize(value)
             self._summary, self._children = summary.short, summary.children
-        except GomapError as e:
-            self._summary, self._children = f"<gomap: {_one_line(e)}>", []
-        except Exception as e:  # noqa: BLE001
-            if _debug():
-                traceback.print_exc()
-            self._summary, self._children = f"<gomap: internal error: {_one_line(e)}>", []
+        except Exception as e:  # noqa: BLE001 - shown in place of the map
+            self._summary, self._children = summary_error(e), []
 
     def to_string(self):
         self._load()

@@ -16,12 +16,11 @@ runs from the `stop` event, when the stop is final.
 """
 from __future__ import annotations
 
-import os
-import traceback
-from typing import Callable, Optional
+from typing import Optional
 
 import gdb
 
+from gomapcore import guard
 from gomapcore.stops import StopControl, StopHandle
 from gomapcore.target import GomapError, Target
 
@@ -29,11 +28,7 @@ _C_TYPES = {1: "unsigned char", 2: "unsigned short", 4: "unsigned int", 8: "unsi
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _debug() -> bool:
-    return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
+    return guard.one_line(exc)
 
 
 _pending: list = []          # after_stop work: run when the stop is final
@@ -46,14 +41,7 @@ def _target() -> Target:
 
 def _decide(on_hit, label: str) -> bool:
     """Run a gomapcore decision inside stop(): True = stop (its line printed)."""
-    try:
-        line = on_hit(_target())
-    except GomapError as e:
-        line = f"gomap: {label}: {_one_line(e)} (stopping)"
-    except Exception as e:  # noqa: BLE001 - never a traceback, never a lost stop
-        if _debug():
-            traceback.print_exc()
-        line = f"gomap: {label}: internal error: {type(e).__name__}: {_one_line(e)} (stopping)"
+    line = guard.decide(on_hit, _target(), label)
     if line is None:
         return False
     gdb.write(line.rstrip("\n") + "\n")
@@ -74,14 +62,7 @@ class _GomapBreakpoint(gdb.Breakpoint):
 def _on_stop(_event) -> None:
     while _pending:
         fn = _pending.pop(0)
-        try:
-            out = fn(_target())
-        except GomapError as e:
-            out = f"gomap: {_one_line(e)}"
-        except Exception as e:  # noqa: BLE001
-            if _debug():
-                traceback.print_exc()
-            out = f"gomap: internal error: {type(e).__name__}: {_one_line(e)}"
+        out = guard.after_stop(fn, _target())
         if out:
             gdb.write(out.rstrip("\n") + "\n")
 

@@ -194,7 +194,7 @@ class BreakCondition:
         # string key's length.
         nargs = {"grow": 2, "evacuate": 3, "overflow": 3}.get(
             ev, 4 if symbol.endswith("_faststr") else 3)
-        t, h = regs[0], regs[1]
+        h = regs[1]
         if ev == "overflow":
             h = regs[0]          # Go's newoverflow is a method: receiver h first
         try:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .keys import KeyType, KeyValue, format_key, key_from_int_bytes, read_string
-from .layout import BUCKET_CNT, MapLayout, MapRef, builtin_type, layout_from_types
+from .layout import MapLayout, MapRef, builtin_type, layout_from_types
 from .snapshot import MIN_TOP_HASH, SAME_SIZE_GROW, Hmap, flags_text, read_hmap, take_snapshot
 from .target import GomapError, Target
 

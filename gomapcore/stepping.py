@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .follow import describe_change
-from .layout import MapRef
 from .regs import argument_words, classify, layout_for, read_engine_maptype, read_go_maptype
-from .snapshot import MIN_TOP_HASH, Hmap, read_hmap, take_snapshot, tophash_state
+from .snapshot import MIN_TOP_HASH, Hmap, read_hmap, tophash_state
 from .target import GomapError, Target
 
 MAX_LINES = 400     # a mapassign is a few dozen lines even with a full chain

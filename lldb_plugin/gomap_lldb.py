@@ -25,17 +25,12 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from gomapcore.target import GomapError, Kind, TypeDesc, Value  # noqa: E402
+from gomapcore.guard import (  # noqa: E402
+    command_error, debug_enabled as _debug, one_line as _one_line, summary_error)
 from lldb_plugin.gomap_lldb_types import (  # noqa: E402
-    LldbTarget, debug_enabled as _debug, let_go_signals_through, one_line as _one_line,
-    stopped_only_by)
+    LldbTarget, let_go_signals_through, stopped_only_by)
 
 _MODULE = __name__  # what `command script add -c` must name
-
-
-def _user_message(name: str, exc: BaseException) -> str:
-    """One line naming the command, once (gomapcore's parser errors already do)."""
-    msg = _one_line(exc)
-    return msg if msg.startswith(("gomap ", "gomap:")) else f"gomap {name}: {msg}"
 
 
 import lldb_plugin.gomap_lldb_stops as _stops; _stops.install(LldbTarget)  # noqa: E402,E702 - gomap break/watch/step (issue 5)
@@ -54,20 +49,8 @@ def run_command(debugger, name: str, command: str, exe_ctx, result) -> None:
         if target.target is not None:
             let_go_signals_through(debugger, target.target)
         out = _commands().dispatch(target, name, command)
-    except GomapError as e:
-        result.SetError(_user_message(name, e))
-        return
-    except KeyboardInterrupt:
-        result.SetError(f"gomap {name}: interrupted")
-        return
     except BaseException as e:  # noqa: BLE001 - the user must never see a traceback
-        if isinstance(e, SystemExit):
-            result.SetError(f"gomap {name}: bad arguments (see `help gomap {name}`)")
-            return
-        if _debug():
-            traceback.print_exc()
-        result.SetError(f"gomap {name}: internal error: {type(e).__name__}: {_one_line(e)}"
-                        " (set GOMAP_DEBUG=1 for the traceback)")
+        result.SetError(command_error(name, e))
         return
     if out:
         result.AppendMessage(out.rstrip("\n"))
@@ -135,12 +118,8 @@ def _describe(valobj, limit: int):
         target = LldbTarget.from_value(raw)
         summary = _summarize(target, target.to_value(raw), limit)
         return summary.short, summary.children
-    except GomapError as e:
-        return f"<gomap: {_one_line(e)}>", []
-    except Exception as e:  # noqa: BLE001
-        if _debug():
-            traceback.print_exc()
-        return f"<gomap: internal error: {_one_line(e)}>", []
+    except Exception as e:  # noqa: BLE001 - shown in place of the map
+        return summary_error(e), []
 
 
 def map_summary(valobj, internal_dict, options=None):

@@ -20,13 +20,12 @@ the stop is final.
 from __future__ import annotations
 
 import itertools
-import os
 import sys
-import traceback
 from typing import Optional
 
 import lldb
 
+from gomapcore import guard
 from gomapcore.stops import StopControl, StopHandle
 from gomapcore.target import GomapError
 
@@ -39,11 +38,7 @@ _HOOKED: set = set()                # targets with our stop hook
 
 
 def _one_line(exc) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def _debug() -> bool:
-    return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
+    return guard.one_line(exc)
 
 
 def _say(text: str) -> None:
@@ -67,14 +62,7 @@ def _decide(key: int, frame) -> bool:
     if entry is None:
         return False          # deleted behind our back: never stop for it
     on_hit, label = entry
-    try:
-        line = on_hit(_target_for(frame))
-    except GomapError as e:
-        line = f"gomap: {label}: {_one_line(e)} (stopping)"
-    except Exception as e:  # noqa: BLE001 - never a traceback, never a lost stop
-        if _debug():
-            traceback.print_exc()
-        line = f"gomap: {label}: internal error: {type(e).__name__}: {_one_line(e)} (stopping)"
+    line = guard.decide(on_hit, _target_for(frame), label)
     if line is None:
         return False
     _say(line)
@@ -98,14 +86,8 @@ class AfterStop:
     def handle_stop(self, exe_ctx, stream):
         while _PENDING:
             fn = _PENDING.pop(0)
-            try:
-                out = fn(_TARGET_CLS[0].from_exe_ctx(self.target.GetDebugger(), exe_ctx))
-            except GomapError as e:
-                out = f"gomap: {_one_line(e)}"
-            except Exception as e:  # noqa: BLE001
-                if _debug():
-                    traceback.print_exc()
-                out = f"gomap: internal error: {type(e).__name__}: {_one_line(e)}"
+            out = guard.after_stop(
+                fn, _TARGET_CLS[0].from_exe_ctx(self.target.GetDebugger(), exe_ctx))
             if out:
                 stream.Print(out.rstrip("\n") + "\n")
         return True

@@ -19,19 +19,11 @@ import traceback
 
 import lldb
 
+from gomapcore.guard import debug_enabled, one_line
 from gomapcore.target import (
     Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, Value)
 
 _INVALID = lldb.LLDB_INVALID_ADDRESS
-
-
-def one_line(exc) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-
-def debug_enabled() -> bool:
-    return os.environ.get("GOMAP_DEBUG", "") not in ("", "0")
 
 
 # --- types -----------------------------------------------------------------

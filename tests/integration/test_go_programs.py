@@ -374,18 +374,11 @@ def test_caller_frame_map_in_debug_build(debugger, session):
 
 # --- decode cost mid-grow -----------------------------------------------------------
 
-GROW_DECODE_SLOW = pytest.mark.xfail(reason=(
-    "gomapcore/grow.py _array_runs scans every key of arr.chains for each stretch of "
-    "new buckets (sorted(k for k in chains if lo <= k < hi)); mid-grow live_runs calls "
-    "it about once per new bucket, so the walk is O(buckets x chains): 0.85 s CPU for "
-    "100k entries against 0.06 s without a grow. Fix: sort the chain indexes once per "
-    "BucketArray and cut [lo, hi) with bisect (0.10 s)"), strict=False)
 _CPU = "python import time; _t = time.process_time(); " \
        "gdb.execute('gomap print --json m', to_string=True); " \
        "print('@@cpu %.4f' % (time.process_time() - _t))"
 
 
-@GROW_DECODE_SLOW
 def test_mid_grow_decode_costs_about_what_a_plain_map_does():
     """`gomap print --json` of 100k entries caught mid-grow reads 1.5 times the
     buckets of the same map without a grow: its gdb CPU time must stay within a
