@@ -243,12 +243,16 @@ def measure_break(debugger: str, n: int) -> dict:
                                                               "process launch"]
 
     def session(cmds):
-        t0 = time.perf_counter()
-        r = dbg.run(debugger, binary, args, start + cmds, timeout=1800)
-        t = time.perf_counter() - t0
-        if "exited" not in r.raw:
-            raise SystemExit(f"{debugger}: the program did not run to the end:\n{r.raw[-2000:]}")
-        return t, r
+        best = None
+        for _ in range(2):   # best of two: the machine is shared
+            t0 = time.perf_counter()
+            r = dbg.run(debugger, binary, args, start + cmds, timeout=1800)
+            t = time.perf_counter() - t0
+            if "exited" not in r.raw:
+                raise SystemExit(f"{debugger}: the program did not run to the end:\n"
+                                 f"{r.raw[-2000:]}")
+            best = t if best is None else min(best, t)
+        return best, r
     grows = _grow_count(n)
     plain, _ = session(["continue"])
     stops, r = session(["gomap break assign --grow"] + ["continue"] * (grows + 1))
@@ -281,17 +285,23 @@ def table(maps: dict, breaks: dict, native: dict, quick: bool) -> str:
            "Sample `grow --keys N --seed 1` (map[uint64]int64) at checkpoint \"done\"; "
            "milliseconds, wall (CPU of the debugger process), best of the repeats, timed inside "
            "the debugger. \"decode only\": the same command with every memory read answered "
-           "from a recording of an earlier run (the Python work alone, same interpreter).",
+           "from a recording of an earlier run (the Python work alone, same interpreter; "
+           "measured in the debugger's own Python, not a separate process, so the "
+           "debugger's cost of carrying the output stays in it). `heap inuse` reads the "
+           "heap registry, not the map, so the map's raw read is no peer for it.",
            "", "| entries | debugger | raw read | command | time | decode only | "
            "/ raw read | / (raw + decode) |",
            "|---|---|---|---|---|---|---|---|"]
     for (d, n), r in maps.items():
         for name in COMMANDS:
             t, dec = r[name], r[name + "_decode"]
+            # heap inuse reads the heap registry, not the map: the map's read is no peer
+            vs_raw = "-" if name == "heap" else f"{t / r['raw']:.0f}x"
+            vs_all = f"{t / dec:.2f}x (of decode)" if name == "heap" else \
+                f"{t / (r['raw'] + dec):.2f}x"
             out.append(f"| {_k(n)} | {dname[d]} | {1e3 * r['raw']:.2f} | `{COMMANDS[name]}` | "
                        f"{1e3 * t:.1f} ({1e3 * r[name + '_cpu']:.1f}) | {1e3 * dec:.1f} | "
-                       f"{t / r['raw']:.0f}x | "
-                       f"{t / (r['raw'] + dec):.2f}x |")
+                       f"{vs_raw} | {vs_all} |")
     out += ["", "`gomap buckets --json m`, before (json.dumps of one dict per slot) and after "
             "(text written from the columns), same run, same output checked; milliseconds, "
             "wall (CPU):", "",
@@ -356,7 +366,7 @@ def main() -> None:
     maps, breaks = {}, {}
     for n in sizes:
         for d in debuggers:
-            maps[(d, n)] = measure_map(d, n, 3 if n < 1_000_000 else 1)
+            maps[(d, n)] = measure_map(d, n, 3 if n < 1_000_000 else 2)
             r = maps[(d, n)]
             print(f"{d} {_k(n)}: raw {r['raw']:.4f}s print {r['print']:.3f}s buckets "
                   f"{r['buckets']:.3f}s (before {r['buckets_old']:.3f}s) heap {r['heap']:.3f}s",
