@@ -122,6 +122,22 @@ void dropSlice(GoSlice* s);
 // back through the chain that starts at bOrig (Go does this inline in each
 // mapdelete variant).
 void markEmptyRest(const maptype* t, bmap* bOrig, bmap* b, std::uintptr_t i);
+// The common case inline: the cell after i (in this bucket) is still in use,
+// so the run cannot end at i and there is nothing to mark.
+inline void markEmptyRestAfterDelete(const maptype* t, bmap* bOrig, bmap* b, std::uintptr_t i) {
+  if (i != bucketCnt - 1 && tophashes(b)[i + 1] != emptyRest) return;
+  markEmptyRest(t, bOrig, b, i);
+}
+
+// Zero one elem slot; the usual sizes without a memset call.
+inline void clearSlot(void* p, std::size_t size) {
+  if (size == 8) {
+    std::uint64_t z = 0;
+    std::memcpy(p, &z, 8);
+  } else {
+    std::memset(p, 0, size);
+  }
+}
 
 // Look a key up wherever it currently lives; nullptr key when absent.
 void mapaccessK(const maptype* t, hmap* h, const void* key, void** rk, void** re);
@@ -131,6 +147,11 @@ void iteratorRoots(std::vector<std::uintptr_t>& out);
 bool anyActiveIterator();
 
 // invariants.cpp: debug-build hook run after each write when enabled.
+// Release builds compile the hook out entirely (no call per write).
+#ifdef NDEBUG
+inline void afterWrite(const maptype*, const hmap*, const char*) {}
+#else
 void afterWrite(const maptype* t, const hmap* h, const char* op);
+#endif
 
 }  // namespace gomap::detail_rt

@@ -375,7 +375,7 @@ void mapdelete(const maptype* t, hmap* h, const void* key) {
         std::memset(e, 0, t->elem->size);
       }
       tophashes(b)[i] = emptyOne;
-      markEmptyRest(t, bOrig, b, i);
+      markEmptyRestAfterDelete(t, bOrig, b, i);
       h->count--;
       // Reseed so an attacker cannot keep colliding keys after emptying the map.
       if (h->count == 0) h->hash0 = fastrand();

@@ -25,7 +25,17 @@ bool sameBytes(const String* k, const String& key) {
   return k->str == key.str || std::memcmp(k->str, key.str, static_cast<std::size_t>(key.len)) == 0;
 }
 
-void* faststrAccess(const maptype* t, hmap* h, String key, bool* ok) {
+// t->hasher, with the engine's strhash inlined (same values).
+[[gnu::always_inline]] inline std::uint64_t strHash(const maptype* t, const hmap* h, const String& key) {
+  auto seed = static_cast<std::uintptr_t>(h->hash0);
+  if (t->hasher == &strhash) [[likely]]
+    return memhashInline(key.str, static_cast<std::size_t>(key.len), seed);
+  return t->hasher(&key, seed);
+}
+
+// Everything but the common case (see faststrAccess): nil/empty map, a
+// concurrent write, a one-bucket map, a grow in progress.
+[[gnu::noinline, gnu::cold]] void* faststrAccessSlow(const maptype* t, hmap* h, String key, bool* ok) {
   *ok = false;
   if (h == nullptr || h->count == 0) return zeroVal(t->elem->size);
   if (h->flags & hashWriting) fatal("concurrent map read and map write");
@@ -71,7 +81,7 @@ void* faststrAccess(const maptype* t, hmap* h, String key, bool* ok) {
     return zeroVal(t->elem->size);
   }
 dohash:
-  std::uint64_t hash = hashOf(t, h, &key);
+  std::uint64_t hash = strHash(t, h, key);
   std::uintptr_t m = bucketMask(h->B);
   bmap* b = bucketAt(t, h->buckets, hash & m);
   if (h->oldbuckets != nullptr) {
@@ -94,6 +104,30 @@ dohash:
   return zeroVal(t->elem->size);
 }
 
+// The common case, kept short (as fastint.h's fastAccess): a map with B > 0,
+// not growing, no write in progress.
+[[gnu::always_inline]] inline void* faststrAccess(const maptype* t, hmap* h, String key, bool* ok) {
+  if (h == nullptr || h->count == 0 || (h->flags & hashWriting) || h->B == 0 ||
+      h->oldbuckets != nullptr) [[unlikely]]
+    return faststrAccessSlow(t, h, key, ok);
+  std::uint64_t hash = strHash(t, h, key);
+  bmap* b = bucketAt(t, h->buckets, hash & bucketMask(h->B));
+  std::uint8_t top = tophash(hash);
+  do {
+    for (unsigned m = tophashEq(b, top); m != 0; m &= m - 1) {
+      std::uintptr_t i = lowestCell(m);
+      String* k = strKeyAt(b, i);
+      if (k->len == key.len && sameBytes(k, key)) [[likely]] {
+        *ok = true;
+        return strElemAt(t, b, i);
+      }
+    }
+    b = overflowOf(t, b);
+  } while (b != nullptr);
+  *ok = false;
+  return zeroVal(t->elem->size);
+}
+
 }  // namespace
 
 void* mapaccess1_faststr(const maptype* t, hmap* h, String key) {
@@ -108,7 +142,7 @@ void* mapaccess2_faststr(const maptype* t, hmap* h, String key, bool* ok) {
 void* mapassign_faststr(const maptype* t, hmap* h, String key) {
   if (h == nullptr) throw Panic("assignment to entry in nil map");
   if (h->flags & hashWriting) fatal("concurrent map writes");
-  std::uint64_t hash = hashOf(t, h, &key);
+  std::uint64_t hash = strHash(t, h, key);
   h->flags ^= hashWriting;
   if (h->buckets == nullptr)
     h->buckets = heap_alloc(t->bucketsize, HeapRole::buckets, h, h->B, 1);
@@ -174,7 +208,7 @@ done:
 void mapdelete_faststr(const maptype* t, hmap* h, String key) {
   if (h == nullptr || h->count == 0) return;
   if (h->flags & hashWriting) fatal("concurrent map writes");
-  std::uint64_t hash = hashOf(t, h, &key);
+  std::uint64_t hash = strHash(t, h, key);
   h->flags ^= hashWriting;
 
   std::uintptr_t bucket = hash & bucketMask(h->B);
@@ -191,9 +225,9 @@ void mapdelete_faststr(const maptype* t, hmap* h, String key) {
       if (!sameBytes(k, key)) continue;
       // Drop the key's pointer so its bytes can be collected; len stays.
       k->str = nullptr;
-      std::memset(strElemAt(t, b, i), 0, t->elemsize);
+      clearSlot(strElemAt(t, b, i), t->elemsize);
       tophashes(b)[i] = emptyOne;
-      markEmptyRest(t, bOrig, b, i);
+      markEmptyRestAfterDelete(t, bOrig, b, i);
       h->count--;
       if (h->count == 0) h->hash0 = fastrand();
       stop = true;

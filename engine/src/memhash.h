@@ -22,17 +22,17 @@ namespace gomap::detail_rt {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "memhash reads little-endian words");
 
-inline std::uint64_t hashMix(std::uint64_t a, std::uint64_t b) {
+[[gnu::always_inline]] inline std::uint64_t hashMix(std::uint64_t a, std::uint64_t b) {
   unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
   return static_cast<std::uint64_t>(r >> 64) ^ static_cast<std::uint64_t>(r);
 }
 
-inline std::uint64_t load64(const std::uint8_t* p) {
+[[gnu::always_inline]] inline std::uint64_t load64(const std::uint8_t* p) {
   std::uint64_t w;
   std::memcpy(&w, p, 8);
   return w;
 }
-inline std::uint32_t load32(const std::uint8_t* p) {
+[[gnu::always_inline]] inline std::uint32_t load32(const std::uint8_t* p) {
   std::uint32_t w;
   std::memcpy(&w, p, 4);
   return w;
@@ -41,7 +41,7 @@ inline std::uint32_t load32(const std::uint8_t* p) {
 // The last, partial word of a key: `rem` (1..7) bytes at p, zero-padded.
 // `n` is the whole key's length: with n >= 8 the 8 bytes ending at p + rem
 // are readable, so load them and shift the extra leading bytes out.
-inline std::uint64_t tailWord(const std::uint8_t* p, std::size_t rem, std::size_t n) {
+[[gnu::always_inline]] inline std::uint64_t tailWord(const std::uint8_t* p, std::size_t rem, std::size_t n) {
   if (n >= 8) return load64(p + rem - 8) >> (8 * (8 - rem));
   if (rem >= 4)  // bytes 0..3 and rem-4..rem-1 overlap where they agree
     return std::uint64_t{load32(p)} | (std::uint64_t{load32(p + rem - 4)} << (8 * (rem - 4)));
@@ -50,7 +50,7 @@ inline std::uint64_t tailWord(const std::uint8_t* p, std::size_t rem, std::size_
          (std::uint64_t{p[rem - 1]} << (8 * (rem - 1)));
 }
 
-inline std::uint64_t memhashInline(const void* key, std::size_t n, std::uintptr_t seed) {
+[[gnu::always_inline]] inline std::uint64_t memhashInline(const void* key, std::size_t n, std::uintptr_t seed) {
   const auto* p = static_cast<const std::uint8_t*>(key);
   std::uint64_t h = hashMix(seed ^ kHashK0, n ^ kHashK1);
   std::size_t words = n / 8;
@@ -60,14 +60,14 @@ inline std::uint64_t memhashInline(const void* key, std::size_t n, std::uintptr_
 }
 
 // One word: memhash(p, 8, seed) unrolled.
-inline std::uint64_t memhash64Inline(std::uint64_t w, std::uintptr_t seed) {
+[[gnu::always_inline]] inline std::uint64_t memhash64Inline(std::uint64_t w, std::uintptr_t seed) {
   std::uint64_t h = hashMix(seed ^ kHashK0, 8 ^ kHashK1);
   h = hashMix(w ^ kHashK1, h ^ kHashK2);
   return hashMix(h ^ kHashK3, 8 ^ kHashK0);
 }
 
 // memhash(p, 4, seed): one zero-padded word.
-inline std::uint64_t memhash32Inline(std::uint32_t w, std::uintptr_t seed) {
+[[gnu::always_inline]] inline std::uint64_t memhash32Inline(std::uint32_t w, std::uintptr_t seed) {
   std::uint64_t h = hashMix(seed ^ kHashK0, 4 ^ kHashK1);
   h = hashMix(std::uint64_t{w} ^ kHashK1, h ^ kHashK2);
   return hashMix(h ^ kHashK3, 4 ^ kHashK0);
