@@ -379,6 +379,7 @@ def main() -> None:
     print(text)
     if not a.no_write:
         write_results(text)
+        subprocess.run([sys.executable, str(REPO / "bench" / "update_readme.py")], check=False)
 
 
 if __name__ == "__main__":

@@ -59,3 +59,4 @@ fi
 
 python3 bench/report.py --out bench/RESULTS.md --command "$cmd" --clock $clock "$out"/*.tsv
 echo "(written to bench/RESULTS.md)" >&2
+python3 bench/update_readme.py
