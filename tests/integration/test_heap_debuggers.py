@@ -99,9 +99,28 @@ def _extra(debugger: str) -> dict:
             ("timeline", "gomap heap timeline --json --map maps[1]")],
         "pinned": up + [
             ("iter_array", "gomap heap block --json (*(gomap::hiter**)&it)->buckets"),
-            ("timeline", "gomap heap timeline --json --map pinned")],
-        "unpinned": up + [("timeline", "gomap heap timeline --json --map pinned")],
+            ("timeline", "gomap heap timeline --json --map pinned")] + _keep_iterator(debugger) + [
+            ("held_text", "gomap heap block $gomap_held"),
+            ("held", "gomap heap block --json $gomap_held")],
+        # `it` is out of scope here: the convenience variables still hold the
+        # addresses taken at "pinned".
+        "unpinned": up + [("timeline", "gomap heap timeline --json --map pinned"),
+                          ("held_text", "gomap heap block $gomap_held"),
+                          ("held", "gomap heap block --json $gomap_held")],
     }
+
+
+def _keep_iterator(debugger: str) -> list:
+    """Debugger variables with the iterator's hiter and the array it holds,
+    printed so the test knows the hiter's address."""
+    hiter = "*(gomap::hiter**)&it"
+    if debugger == "gdb":
+        return [("set_hiter", f"set $gomap_hiter = {hiter}"),
+                ("set_held", "set $gomap_held = $gomap_hiter->buckets"),
+                ("hiter", "print $gomap_hiter")]
+    return [("set_hiter", f"expr gomap::hiter* $gomap_hiter = {hiter}"),
+            ("set_held", "expr void* $gomap_held = $gomap_hiter->buckets"),
+            ("hiter", "print $gomap_hiter")]
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +217,26 @@ def test_iterator_keeps_its_array_unreachable_across_gc(debugger, many_maps):
     after = {a["addr"]: a for a in s.json("unpinned", "timeline")["maps"][0]["arrays"]}
     assert after[held["addr"]]["state"] == "freed"
     assert after[held["addr"]]["free_seq"] > arrays[held["addr"]]["dead_seq"]
+
+
+def test_block_names_the_iterator_that_holds_an_old_array(debugger, many_maps):
+    """gomap_active_iterators (heap.h): at "pinned" the iterator started on the
+    B=2 array still refers to it; at "unpinned" it is done and no iterator does."""
+    _need(debugger)
+    s = many_maps(debugger)
+    hiter = int(re.findall(r"0x[0-9a-fA-F]+", s.out("pinned", "hiter"))[-1], 16)
+    held = s.json("pinned", "held")
+    assert held["addr"] == s.json("pinned", "iter_array")["addr"]
+    assert held["record"]["B"] == 2 and held["state"] == "unreachable"
+    assert held["references"] == [], "no pointer of the map itself: only the iterator"
+    assert held["iterators"] == [f"iterator at {hiter:#x} (hiter.buckets / hiter.bptr)"]
+    text = s.out("pinned", "held_text")
+    assert f"iterator at {hiter:#x} (hiter.buckets / hiter.bptr) still refers to it" in text, text
+    assert "DANGLING" not in text, text
+    gone = s.json("unpinned", "held")
+    assert gone["addr"] == held["addr"] and gone["state"] == "freed" and gone["poisoned"] is True
+    assert gone["iterators"] == [], "the list is exported and empty once the iterator ended"
+    assert "iterator at" not in s.out("unpinned", "held_text")
 
 
 # --- mid-grow (grow sample): the old array is OLD ----------------------------------
