@@ -159,6 +159,7 @@ def _buckets(p: ArgParser):
         from . import render_buckets
         snap = snapshot_of(target, a.expr, a.type)
         which = "old" if a.old else "new" if a.new else "both"
+        render_buckets.check_indexes(snap, which, a.index)
         if a.json:
             return render_buckets.buckets_json_text(snap, which, a.index or None)
         return render_buckets.buckets_text(snap, which, a.index or None,

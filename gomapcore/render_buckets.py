@@ -27,6 +27,7 @@ from .layout import BUCKET_CNT
 from .render import codecs_for, decode, DEFAULT_ENTRIES
 from .snapshot import (EMPTY_ONE, EVACUATED_X, EVACUATED_Y, MIN_TOP_HASH, Bucket, BucketArray,
                        Snapshot, tophash_state)
+from .target import GomapError
 from .values import DEFAULT_STRING_LIMIT
 
 _COL = {"NEW": "\x1b[32m", "OLD": "\x1b[33m", "dim": "\x1b[2m", "mark": "\x1b[1;35m",
@@ -51,6 +52,32 @@ def _select(arr: Optional[BucketArray], indexes: Optional[list[int]]) -> list[Bu
     if not indexes:
         return arr.buckets
     return [arr.buckets[i] for i in indexes if 0 <= i < arr.nbuckets]
+
+
+def check_indexes(snap: Snapshot, which: str, indexes: Optional[list[int]]) -> None:
+    """Raise one GomapError line when an INDEX names no bucket of the array(s)
+    asked for, so `gomap buckets m 99` never prints a header and nothing.
+
+    --old checks the old array; --new and the default check the new one (during
+    a doubling grow the new array is the larger: an index past it is in neither).
+    A map with no array at all keeps its own message (nil map, no array yet)."""
+    if not indexes or snap.hmap is None or snap.new is None:
+        return
+    label = "old" if which == "old" else "new"
+    arr = snap.old if which == "old" else snap.new
+    if arr is None:
+        bad = sorted(set(indexes))
+    else:
+        bad = sorted({i for i in indexes if not 0 <= i < arr.nbuckets})
+    if not bad:
+        return
+    what = (f"bucket {bad[0]} is" if len(bad) == 1
+            else "buckets " + ", ".join(map(str, bad)) + " are")
+    if arr is None:
+        raise GomapError(f"{what} out of range: no old array, the map is not growing")
+    n = arr.nbuckets
+    raise GomapError(f"{what} out of range: the {label} array has {n} bucket"
+                     f"{'s' if n != 1 else ''} ({'0' if n == 1 else f'0..{n - 1}'})")
 
 
 def old_status(snap: Snapshot, b: Bucket) -> tuple[Optional[str], str]:
@@ -318,4 +345,4 @@ def buckets_json_text(snap: Snapshot, which: str = "both",
     return "".join(pieces)
 
 
-__all__ = ["buckets_text", "buckets_json", "buckets_json_text", "want_color", "old_status", "DEFAULT_ENTRIES"]
+__all__ = ["buckets_text", "check_indexes", "buckets_json", "buckets_json_text", "want_color", "old_status", "DEFAULT_ENTRIES"]
