@@ -76,3 +76,29 @@ def test_go_same_size_grow(debugger):
     assert not (count + 1 > 8 and count + 1 > 13 * ((1 << B) // 2))   # not over the load factor
     # the doubling grows while the map filled up were declined, not shown
     assert re.search(r"^1\s+break\s+1\s+[1-9]\d*\s", run.out("gomap break list"), re.M)
+
+
+def test_go_watch_buckets_across_grows(debugger):
+    """`gomap watch` on a Go map (given by its hmap register and type at hashGrow):
+    each grow's start and finish told in words, with B following Go's doubling."""
+    if not dbg.have(debugger):
+        pytest.skip(f"{debugger} is not installed")
+    cmds = _start(debugger) + [
+        "gomap break assign --grow", "continue", "gomap break delete",
+        "gomap watch --type map[int64]int64 $rbx buckets oldbuckets",
+        "continue", "continue", "continue", "continue",
+    ]
+    run = dbg.run(debugger, _program(), ["large", "-n", "300"], cmds)
+    assert "Traceback" not in run.raw, run.raw
+    h = re.search(r"^gomap break 1: runtime\.hashGrow: map (0x[0-9a-f]+) ", run.raw, re.M).group(1)
+    assert re.search(rf"^gomap watch 2: map {h}: watching buckets \(8 bytes at 0x[0-9a-f]+\), "
+                     r"oldbuckets \(8 bytes at 0x[0-9a-f]+\)", run.raw, re.M), run.raw
+    events = re.findall(rf"^gomap watch 2: map {h}: (grow started: B (\d+)\u2192(\d+), oldbuckets = "
+                        r"(0x[0-9a-f]+), new buckets = (0x[0-9a-f]+)|grow finished: oldbuckets "
+                        r"released \((0x[0-9a-f]+) is garbage now\), (\d+) buckets at (0x[0-9a-f]+))$",
+                        run.raw, re.M)
+    assert len(events) == 4, run.raw
+    (s1, f1, s2, f2) = events
+    # started B 0->1, finished with 2 buckets; started B 1->2 from that array, finished with 4
+    assert (s1[1], s1[2]) == ("0", "1") and f1[6] == "2" and f1[5] == s1[3] and f1[7] == s1[4]
+    assert (s2[1], s2[2]) == ("1", "2") and s2[3] == f1[7] and f2[6] == "4" and f2[5] == s2[3]
