@@ -99,8 +99,55 @@ template <class U>
   return zeroVal(t->elem->size);
 }
 
+// The common case of an assignment, inline in the entry point (release
+// builds): a map with buckets, not growing, no write in progress, where the
+// key is in the head bucket or goes into one of its empty cells with no grow
+// due. Returns nullptr, with the map untouched, for everything else; the
+// entry point then runs fastAssign, which starts over and does what Go's
+// mapassign_fast* does step by step. The cell chosen, the tophash written and
+// the count are the same either way: the head bucket's cells up to its first
+// emptyRest are what Go's loop visits before it stops (when the bucket has no
+// emptyRest and no overflow bucket, all eight are).
+// Short on purpose: an insert into a big map waits on the bucket's cache miss,
+// and the fewer instructions each insert takes, the more of the next inserts'
+// misses the CPU overlaps with it. Debug builds skip it, so that stepping
+// (gomapcore/stepping.py) sees one body with Go's locals.
 template <class U>
-void* fastAssign(const maptype* t, hmap* h, U key, const char* op) {
+[[gnu::always_inline]] inline void* fastAssignHot(const maptype* t, hmap* h, U key) {
+  if (h == nullptr || (h->flags & hashWriting) || h->buckets == nullptr || h->oldbuckets != nullptr)
+    [[unlikely]]
+    return nullptr;
+  std::uint64_t hash = fastHash<U>(t, h, key);
+  std::uint8_t B = h->B;
+  bmap* b = bucketAt(t, h->buckets, hash & bucketMask(B));
+  h->flags ^= hashWriting;  // set across the scan, as in Go: racing writers see it
+  bool stop;
+  unsigned scope = scanScope(b, &stop);
+  unsigned empty = emptyCells(b) & scope;
+  unsigned found = keyEq<U>(b, key) & scope & ~empty;
+  std::uintptr_t i;
+  if (found != 0) {
+    i = lowestCell(found);
+  } else {
+    if (empty == 0 || (!stop && overflowOf(t, b) != nullptr) || overLoadFactorInline(h->count + 1, B) ||
+        tooManyOverflowBucketsInline(h->noverflow, B)) [[unlikely]] {
+      h->flags ^= hashWriting;
+      return nullptr;
+    }
+    i = lowestCell(empty);
+    tophashes(b)[i] = tophash(hash);
+    std::memcpy(raw(b) + dataOffset + i * sizeof(U), &key, sizeof(U));
+    h->count++;
+  }
+  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
+  h->flags &= ~hashWriting;
+  return fastElemAt<U>(t, b, i);
+}
+
+// Go's mapassign_fast* step by step (release builds come here when
+// fastAssignHot declines; debug builds always).
+template <class U>
+[[gnu::noinline]] void* fastAssign(const maptype* t, hmap* h, U key, const char* op) {
   if (h == nullptr) throw Panic("assignment to entry in nil map");
   if (h->flags & hashWriting) fatal("concurrent map writes");
   std::uint64_t hash = fastHash<U>(t, h, key);

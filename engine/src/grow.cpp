@@ -189,8 +189,16 @@ void hashGrow(const maptype* t, hmap* h) {
 }
 
 void growWork(const maptype* t, hmap* h, std::uintptr_t bucket) {
+  std::uintptr_t oldbucket = bucket & oldbucketmask(h);
+  // The old bucket and both of its destinations are (in a big map) three
+  // cache misses at random places; start them together rather than one after
+  // the other as evacuate reaches them. The destination `bucket` is also
+  // where the caller's write goes next.
+  prefetchBucket<0>(t, bucketAt(t, h->oldbuckets, oldbucket));
+  prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket));
+  if (!isSameSizeGrow(h)) prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket + noldbuckets(h)));
   // The old bucket the caller is about to use...
-  evacuate(t, h, bucket & oldbucketmask(h));
+  evacuate(t, h, oldbucket);
   // ...and one more, so that the grow is sure to finish.
   if (growing(h)) evacuate(t, h, h->nevacuate);
 }

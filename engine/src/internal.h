@@ -53,6 +53,16 @@ inline void* slotElem(const maptype* t, const bmap* b, std::uintptr_t i) {
   return e;
 }
 
+// Ask for every cache line of a bucket (buckets are not line-aligned: 144
+// bytes for 8-byte keys and elems span three lines). A hint only.
+template <int RW>  // 0: to read, 1: to write
+inline void prefetchBucket(const maptype* t, const bmap* b) {
+  const char* p = raw(b);
+  const char* last = p + t->bucketsize - 1;
+  for (; p < last; p += 64) __builtin_prefetch(p, RW);
+  __builtin_prefetch(last, RW);
+}
+
 inline bool isEmpty(std::uint8_t x) { return x <= emptyOne; }
 // A bucket's first cell tells whether the whole bucket was evacuated.
 inline bool evacuated(const bmap* b) {
@@ -66,6 +76,17 @@ inline std::uint8_t tophash(std::uint64_t hash) {
 }
 inline std::uintptr_t bucketShift(std::uint8_t b) { return std::uintptr_t{1} << (b & 63); }
 inline std::uintptr_t bucketMask(std::uint8_t b) { return bucketShift(b) - 1; }
+
+// The bodies of map.cpp's overLoadFactor and tooManyOverflowBuckets, inline
+// for the hot assignment paths.
+inline bool overLoadFactorInline(std::int64_t count, std::uint8_t B) {
+  return count > static_cast<std::int64_t>(bucketCnt) &&
+         static_cast<std::uint64_t>(count) > loadFactorNum * (bucketShift(B) / loadFactorDen);
+}
+inline bool tooManyOverflowBucketsInline(std::uint16_t noverflow, std::uint8_t B) {
+  if (B > 15) B = 15;
+  return noverflow >= static_cast<std::uint16_t>(std::uint16_t{1} << (B & 15));
+}
 
 inline bool growing(const hmap* h) { return h->oldbuckets != nullptr; }
 inline bool isSameSizeGrow(const hmap* h) { return h->flags & sameSizeGrow; }

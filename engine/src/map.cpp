@@ -165,16 +165,13 @@ maptype make_maptype(const typeinfo* key, const typeinfo* elem, HashFn hasher, c
   return t;
 }
 
-bool overLoadFactor(std::int64_t count, std::uint8_t B) {
-  return count > static_cast<std::int64_t>(bucketCnt) &&
-         static_cast<std::uint64_t>(count) > loadFactorNum * (bucketShift(B) / loadFactorDen);
-}
+// The arithmetic lives in internal.h, inline for the hot assignment paths.
+bool overLoadFactor(std::int64_t count, std::uint8_t B) { return overLoadFactorInline(count, B); }
 
+// About as many overflow buckets as buckets. Above B = 15 noverflow is a
+// sample (incrnoverflow), compared against 2^15.
 bool tooManyOverflowBuckets(std::uint16_t noverflow, std::uint8_t B) {
-  // About as many overflow buckets as buckets. Above B = 15 noverflow is a
-  // sample (incrnoverflow), compared against 2^15.
-  if (B > 15) B = 15;
-  return noverflow >= static_cast<std::uint16_t>(std::uint16_t{1} << (B & 15));
+  return tooManyOverflowBucketsInline(noverflow, B);
 }
 
 std::uint8_t hintToB(std::int64_t hint) {

@@ -18,6 +18,10 @@ void* mapaccess2_fast32(const maptype* t, hmap* h, std::uint32_t key, bool* ok) 
 }
 
 void* mapassign_fast32(const maptype* t, hmap* h, std::uint32_t key) {
+#ifdef NDEBUG
+  if (void* elem = fastAssignHot<std::uint32_t>(t, h, key)) [[likely]]
+    return elem;
+#endif
   return fastAssign<std::uint32_t>(t, h, key, "mapassign_fast32");
 }
 

@@ -18,6 +18,10 @@ void* mapaccess2_fast64(const maptype* t, hmap* h, std::uint64_t key, bool* ok) 
 }
 
 void* mapassign_fast64(const maptype* t, hmap* h, std::uint64_t key) {
+#ifdef NDEBUG
+  if (void* elem = fastAssignHot<std::uint64_t>(t, h, key)) [[likely]]
+    return elem;
+#endif
   return fastAssign<std::uint64_t>(t, h, key, "mapassign_fast64");
 }
 
