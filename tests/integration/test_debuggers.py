@@ -57,10 +57,11 @@ def grow_plan():
 
 
 @pytest.fixture(scope="module")
-def mid_grow_runs(grow_plan):
+def mid_grow_runs(grow_plan, tmp_path_factory):
     """One debugger session per debugger, stopped mid-grow, shared by the tests."""
     binary, plan = grow_plan
     runs = {}
+    out = tmp_path_factory.mktemp("dot")
 
     def get(debugger):
         if debugger not in runs:
@@ -70,8 +71,11 @@ def mid_grow_runs(grow_plan):
                 "gomap print m",
                 "gomap print -v m",
                 "print m" if debugger == "gdb" else "frame variable m",
+                f"gomap dot m -o {out}/{debugger}.dot",
+                f"gomap dot m -o {out}/{debugger}.svg",
             ]
             runs[debugger] = dbg.run(debugger, binary, GROW_ARGS, cmds)
+            runs[debugger].dot = out / f"{debugger}.dot"
         return runs[debugger]
     return get
 
@@ -123,6 +127,39 @@ def test_buckets_json_old_and_new_consistent(debugger, grow_plan, mid_grow_runs)
             for node in [b] + b["overflow"]:
                 live += [[s["key"], s["value"]] for s in node["slots"] if s["tophash"] >= 5]
     assert _entries(live) == _entries(plan["entries"])
+
+
+def test_dot_draws_both_arrays_mid_grow(debugger, grow_plan, mid_grow_runs):
+    _need(debugger)
+    _, plan = grow_plan
+    run = mid_grow_runs(debugger)
+    # addresses from this very process's GROUND line (the plan ran without the debugger)
+    mine = [g for g in _grounds(run.raw) if g["seq"] == plan["seq"]]
+    assert mine, "the sample's GROUND line is missing from the debugger session"
+    plan = mine[0]
+    assert str(run.dot) in run.out(f"gomap dot m -o {run.dot}"), run.raw
+    text = run.dot.read_text()
+    assert text.startswith("digraph gomap {") and text.rstrip().endswith("}")
+    nb = 1 << plan["B"]
+    assert f"NEW array {plan['buckets']} ({nb} buckets)" in text
+    assert f"OLD array {plan['oldbuckets']} ({nb // 2} buckets)" in text
+    # one node per bucket of each array, old and new in different colours
+    assert len(re.findall(r"^\s+new\d+ \[", text, re.M)) == nb
+    assert len(re.findall(r"^\s+old\d+ \[", text, re.M)) == nb // 2
+    fills = dict(re.findall(r'label="(NEW|OLD) array[^"]*";\s*style=filled; fillcolor="([^"]+)"', text))
+    assert set(fills) == {"NEW", "OLD"} and fills["NEW"] != fills["OLD"]
+    # the pending/evacuated split agrees with nevacuate: old buckets below it are evacuated
+    for i in range(plan["nevacuate"]):
+        assert re.search(rf'old{i} \[label="OLD\[{i}\][^"]*evacuated', text), i
+    # -o FILE.svg: Graphviz renders the same graph (every bucket a node)
+    import shutil
+    import xml.etree.ElementTree as ET
+    if shutil.which("dot"):
+        svg = run.dot.with_suffix(".svg")
+        titles = [t.text for t in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}title")]
+        assert "hmap" in titles
+        assert sum(1 for t in titles if re.fullmatch(r"new\d+", t or "")) == nb
+        assert sum(1 for t in titles if re.fullmatch(r"old\d+", t or "")) == nb // 2
 
 
 def test_print_text_and_pretty_printer(debugger, grow_plan, mid_grow_runs):
