@@ -47,8 +47,8 @@ constexpr std::size_t kQuarantineBytes = std::size_t{64} << 20;
 // Allocations this big (bucket arrays from B = 14 on for 8-byte keys and
 // elems) are mapped directly, 2 MiB-aligned and marked MADV_HUGEPAGE (THP is
 // often madvise-only): on 4 KiB pages a lookup in a big map pays a TLB miss
-// per key on top of the cache miss. Fresh mappings are zero already, so no
-// memset either. Smaller allocations come from calloc.
+// per key on top of the cache miss. Fresh mappings are zero already (reused
+// ones are cleared: see MapCache). Smaller allocations come from calloc.
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kMapThreshold = kHugePage;
 // calloc's alignment is what heap_alloc promises (glibc amd64: 16).
@@ -98,10 +98,40 @@ void poison(void* p, std::size_t n) {
 
 std::size_t mappedLength(std::size_t bytes) { return (bytes + 4095) & ~std::size_t{4095}; }
 
+// Big mappings given back are kept (up to kMapCacheBytes) and handed out
+// again for an allocation of the same length, cleared in user space. As Go's
+// heap keeps its spans: a fresh mapping costs a page fault per (huge) page
+// and the kernel's clearing, which measured as a quarter of the time of 1M
+// inserts (the arrays of every grow are new memory); clearing memory that is
+// already mapped is several times cheaper.
+constexpr std::size_t kMapCacheBytes = std::size_t{256} << 20;
+struct MapCache {
+  std::mutex mu;
+  std::vector<std::pair<void*, std::size_t>> regions;  // (start, mapped length)
+  std::size_t bytes = 0;
+};
+MapCache& mapCache() {
+  static MapCache* c = new MapCache;  // immortal, as HeapState_
+  return *c;
+}
+
 void* rawAlloc(std::size_t bytes) {
   if (bytes < kMapThreshold) return std::calloc(1, bytes);
-  // Over-map by one huge page, then trim to a 2 MiB-aligned start.
   std::size_t len = mappedLength(bytes);
+  {
+    MapCache& c = mapCache();
+    std::unique_lock<std::mutex> lock(c.mu);
+    for (std::size_t i = c.regions.size(); i-- > 0;) {
+      if (c.regions[i].second != len) continue;
+      void* p = c.regions[i].first;
+      c.regions.erase(c.regions.begin() + static_cast<std::ptrdiff_t>(i));
+      c.bytes -= len;
+      lock.unlock();
+      std::memset(p, 0, len);
+      return p;
+    }
+  }
+  // Over-map by one huge page, then trim to a 2 MiB-aligned start.
   void* m = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return nullptr;
   auto base = reinterpret_cast<std::uintptr_t>(m);
@@ -115,10 +145,25 @@ void* rawAlloc(std::size_t bytes) {
 
 // `bytes` is the size rawAlloc was asked for: it says how p was obtained.
 void rawFree(void* p, std::size_t bytes) {
-  if (bytes < kMapThreshold)
+  if (bytes < kMapThreshold) {
     std::free(p);
-  else
-    munmap(p, mappedLength(bytes));
+    return;
+  }
+  std::size_t len = mappedLength(bytes);
+  MapCache& c = mapCache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  // Keep the most recent regions: drop the oldest until this one fits.
+  while (!c.regions.empty() && c.bytes + len > kMapCacheBytes) {
+    munmap(c.regions.front().first, c.regions.front().second);
+    c.bytes -= c.regions.front().second;
+    c.regions.erase(c.regions.begin());
+  }
+  if (len > kMapCacheBytes) {
+    munmap(p, len);
+    return;
+  }
+  c.regions.emplace_back(p, len);
+  c.bytes += len;
 }
 
 void releaseQuarantine(HeapState_& s) {

@@ -112,6 +112,13 @@ dohash:
     return faststrAccessSlow(t, h, key, ok);
   std::uint64_t hash = strHash(t, h, key);
   bmap* b = bucketAt(t, h->buckets, hash & bucketMask(h->B));
+  // The key slot to compare is only known once tophash is in; in a big map
+  // it is often on another line, a second miss after the first. Ask for the
+  // lines the key slots cover now (the whole bucket measured slower: more
+  // misses in flight than the lookup needs). 1M string lookups in insertion
+  // order: 83 -> 70 ms.
+  __builtin_prefetch(raw(b) + 64);
+  __builtin_prefetch(raw(b) + 128);
   std::uint8_t top = tophash(hash);
   do {
     for (unsigned m = tophashEq(b, top); m != 0; m &= m - 1) {
