@@ -21,8 +21,22 @@ String* strKeyAt(const bmap* b, std::uintptr_t i) {
 void* strElemAt(const maptype* t, const bmap* b, std::uintptr_t i) {
   return raw(b) + dataOffset + bucketCnt * sizeof(String) + i * t->elemsize;
 }
-bool sameBytes(const String* k, const String& key) {
-  return k->str == key.str || std::memcmp(k->str, key.str, static_cast<std::size_t>(key.len)) == 0;
+// Whether a stored key's bytes equal key's; the lengths are known equal.
+// Keys are mostly short (well under 32 bytes): the same pointer, or the first
+// and last 8 (4, or a few single) bytes, decide without a call to memcmp;
+// only the middle of a key over 16 bytes goes to it.
+[[gnu::always_inline]] inline bool sameBytes(const String* k, const String& key) {
+  if (k->str == key.str) return true;
+  const std::uint8_t* a = k->str;
+  const std::uint8_t* b = key.str;
+  auto n = static_cast<std::size_t>(key.len);
+  if (n >= 8) {
+    if (load64(a) != load64(b) || load64(a + n - 8) != load64(b + n - 8)) return false;
+    return n <= 16 || std::memcmp(a + 8, b + 8, n - 16) == 0;
+  }
+  if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+  if (n == 0) return true;
+  return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];  // 1..3 bytes: all of them
 }
 
 // t->hasher, with the engine's strhash inlined (same values).

@@ -474,3 +474,45 @@ TEST_CASE("fast entry points leave the same bytes as the generic mapassign") {
                                           5000);
   }
 }
+
+TEST_CASE("faststr: keys of one length differing in a single byte, bytes stored apart") {
+  // A hasher that puts every key in one bucket chain with one tophash, so
+  // that every lookup compares bytes against every key of its length.
+  // Lookups use fresh copies: no stored key shares the pointer, and the
+  // comparison has to read first/last words, middles and short tails.
+  maptype mt = *Map<String, std::int64_t>::type();
+  mt.hasher = [](const void*, std::uintptr_t) -> std::uint64_t { return 0xAB00000000000000ull; };
+  hmap* h = makemap(&mt, 0, nullptr);
+  auto keyOf = [](std::size_t n, std::size_t pos) {  // pos == n: the unchanged key
+    std::string s;
+    for (std::size_t i = 0; i < n; i++) s += static_cast<char>('a' + i % 26);
+    if (pos < n) s[pos] = '#';
+    return s;
+  };
+  std::int64_t v = 0;
+  for (std::size_t n = 1; n <= 40; n++)
+    for (std::size_t pos = 0; pos <= n; pos++) {
+      std::int64_t val = v++;
+      std::memcpy(mapassign_faststr(&mt, h, String::make(keyOf(n, pos))), &val, sizeof val);
+    }
+  CHECK(h->count == v);
+  v = 0;
+  for (std::size_t n = 1; n <= 40; n++) {
+    for (std::size_t pos = 0; pos <= n; pos++) {
+      bool ok = false;
+      void* e = mapaccess2_faststr(&mt, h, String::make(keyOf(n, pos)), &ok);
+      REQUIRE(ok);
+      std::int64_t got;
+      std::memcpy(&got, e, sizeof got);
+      REQUIRE(got == v++);
+    }
+    std::string other = keyOf(n, n);
+    other[n / 2] = '!';
+    bool ok = true;
+    mapaccess2_faststr(&mt, h, String::make(other), &ok);
+    CHECK(!ok);
+  }
+  CHECK(check_invariants(&mt, h) == std::string());
+  mapdrop(&mt, h);
+  gc();
+}
