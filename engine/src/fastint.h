@@ -186,10 +186,7 @@ again:
       b = ovf;
     }
 
-    if (!growing(h) && (overLoadFactor(h->count + 1, h->B) || tooManyOverflowBuckets(h->noverflow, h->B))) {
-      hashGrow(t, h);
-      goto again;
-    }
+    if (growIfDue(t, h)) goto again;
     if (insertb == nullptr) {
       insertb = newoverflow(t, h, b);
       inserti = 0;
@@ -201,9 +198,7 @@ again:
 
 done:
   void* elem = fastElemAt<U>(t, insertb, inserti);
-  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
-  h->flags &= ~hashWriting;
-  afterWrite(t, h, op);
+  endWrite(t, h, op);
   return elem;
 }
 
@@ -234,14 +229,9 @@ void fastDelete(const maptype* t, hmap* h, U key, const char* op) {
     if (sizeof(U) == 8 && t->key->ptrdata)
       std::memset(raw(found) + dataOffset + i * sizeof(U), 0, sizeof(U));
     clearSlot(fastElemAt<U>(t, found, i), t->elemsize);
-    tophashes(found)[i] = emptyOne;
-    markEmptyRestAfterDelete(t, bOrig, found, i);
-    h->count--;
-    if (h->count == 0) h->hash0 = fastrand();
+    deleteCell(t, h, bOrig, found, i);
   }
-  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
-  h->flags &= ~hashWriting;
-  afterWrite(t, h, op);
+  endWrite(t, h, op);
 }
 
 }  // namespace gomap::detail_rt

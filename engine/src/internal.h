@@ -175,4 +175,33 @@ inline void afterWrite(const maptype*, const hmap*, const char*) {}
 void afterWrite(const maptype* t, const hmap* h, const char* op);
 #endif
 
+// The end of every write: if hashWriting was cleared meanwhile, another writer
+// ran at the same time (Go's "concurrent map writes"); else drop the flag.
+inline void endWrite(const maptype* t, hmap* h, const char* op) {
+  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
+  h->flags &= ~hashWriting;
+  afterWrite(t, h, op);
+}
+
+// mapassign, about to add a key: grow first when the map is due (over the load
+// factor, or too many overflow buckets) and not already growing. True when it
+// grew: everything found so far is stale and the caller starts again.
+inline bool growIfDue(const maptype* t, hmap* h) {
+  if (growing(h) || !(overLoadFactorInline(h->count + 1, h->B) ||
+                      tooManyOverflowBucketsInline(h->noverflow, h->B)))
+    return false;
+  hashGrow(t, h);
+  return true;
+}
+
+// mapdelete, after clearing cell i's key and elem: mark the cell empty (and a
+// trailing run emptyRest), one entry fewer; reseed an emptied map so an
+// attacker cannot keep colliding keys.
+inline void deleteCell(const maptype* t, hmap* h, bmap* bOrig, bmap* b, std::uintptr_t i) {
+  tophashes(b)[i] = emptyOne;
+  markEmptyRestAfterDelete(t, bOrig, b, i);
+  h->count--;
+  if (h->count == 0) h->hash0 = fastrand();
+}
+
 }  // namespace gomap::detail_rt

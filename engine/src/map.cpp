@@ -300,10 +300,7 @@ again:
   }
 
   // A new key. Growing invalidates everything found so far: start again.
-  if (!growing(h) && (overLoadFactor(h->count + 1, h->B) || tooManyOverflowBuckets(h->noverflow, h->B))) {
-    hashGrow(t, h);
-    goto again;
-  }
+  if (growIfDue(t, h)) goto again;
   if (inserti == nullptr) {
     // Every cell of the chain is in use: hang a new bucket off its end.
     bmap* newb = newoverflow(t, h, b);
@@ -325,10 +322,8 @@ again:
   h->count++;
 
 done:
-  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
-  h->flags &= ~hashWriting;
   if (t->indirectelem()) elem = *static_cast<void**>(elem);
-  afterWrite(t, h, "mapassign");
+  endWrite(t, h, "mapassign");
   return elem;
 }
 
@@ -371,19 +366,13 @@ void mapdelete(const maptype* t, hmap* h, const void* key) {
       } else {
         std::memset(e, 0, t->elem->size);
       }
-      tophashes(b)[i] = emptyOne;
-      markEmptyRestAfterDelete(t, bOrig, b, i);
-      h->count--;
-      // Reseed so an attacker cannot keep colliding keys after emptying the map.
-      if (h->count == 0) h->hash0 = fastrand();
+      deleteCell(t, h, bOrig, b, i);
       stop = true;
       break;
     }
     if (stop) break;
   }
-  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
-  h->flags &= ~hashWriting;
-  afterWrite(t, h, "mapdelete");
+  endWrite(t, h, "mapdelete");
 }
 
 void mapclear(const maptype* t, hmap* h) {
@@ -417,9 +406,7 @@ void mapclear(const maptype* t, hmap* h) {
   BucketArray a = makeBucketArray(t, h, h->B, h->buckets);
   if (a.nextOverflow != nullptr) h->extra->nextOverflow = a.nextOverflow;
 
-  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
-  h->flags &= ~hashWriting;
-  afterWrite(t, h, "mapclear");
+  endWrite(t, h, "mapclear");
 }
 
 void mapdrop(const maptype* t, hmap* h) {

@@ -205,10 +205,7 @@ again:
       b = ovf;
     }
 
-    if (!growing(h) && (overLoadFactor(h->count + 1, h->B) || tooManyOverflowBuckets(h->noverflow, h->B))) {
-      hashGrow(t, h);
-      goto again;
-    }
+    if (growIfDue(t, h)) goto again;
     if (insertb == nullptr) {
       insertb = newoverflow(t, h, b);
       inserti = 0;
@@ -220,9 +217,7 @@ again:
 
 done:
   void* elem = strElemAt(t, insertb, inserti);
-  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
-  h->flags &= ~hashWriting;
-  afterWrite(t, h, "mapassign_faststr");
+  endWrite(t, h, "mapassign_faststr");
   return elem;
 }
 
@@ -247,18 +242,13 @@ void mapdelete_faststr(const maptype* t, hmap* h, String key) {
       // Drop the key's pointer so its bytes can be collected; len stays.
       k->str = nullptr;
       clearSlot(strElemAt(t, b, i), t->elemsize);
-      tophashes(b)[i] = emptyOne;
-      markEmptyRestAfterDelete(t, bOrig, b, i);
-      h->count--;
-      if (h->count == 0) h->hash0 = fastrand();
+      deleteCell(t, h, bOrig, b, i);
       stop = true;
       break;
     }
     if (stop) break;
   }
-  if (!(h->flags & hashWriting)) fatal("concurrent map writes");
-  h->flags &= ~hashWriting;
-  afterWrite(t, h, "mapdelete_faststr");
+  endWrite(t, h, "mapdelete_faststr");
 }
 
 }  // namespace gomap
