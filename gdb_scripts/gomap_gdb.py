@@ -29,7 +29,8 @@ if _ROOT not in sys.path:
 from gomapcore.guard import (  # noqa: E402
     command_error, debug_enabled as _debug, one_line as _one_line, summary_error)
 from gomapcore.target import (  # noqa: E402
-    Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, Value)
+    Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, TypeDescCache,
+    Value)
 
 
 
@@ -53,31 +54,17 @@ def _is_signed(t: "gdb.Type") -> bool:
         return not (t.name or "").startswith(("unsigned", "uint", "byte", "bool"))
 
 
-class _TypeCache:
-    """gdb.Type -> TypeDesc, built lazily so recursive types (bucket.overflow)
-    are free until followed. Every TypeDesc remembers its gdb.Type, so the
-    pretty-printer can turn gomapcore's (address, TypeDesc) back into a gdb.Value."""
+class _TypeCache(TypeDescCache):
+    """gdb.Type -> TypeDesc. Every TypeDesc remembers its gdb.Type (gdb_type), so
+    the pretty-printer can turn gomapcore's (address, TypeDesc) back into a gdb.Value."""
 
-    def __init__(self) -> None:
-        self._by_key: dict = {}
+    native_attr = "gdb_type"
 
-    @staticmethod
-    def _key(t: "gdb.Type"):
-        # Anonymous types have no stable name: do not share them.
+    def key(self, t: "gdb.Type"):
         name = str(t)
-        if not name or "{" in name or "anonymous" in name:
+        if not self.shareable(name):
             return None
         return (name, int(t.code), t.sizeof if t.code != gdb.TYPE_CODE_FUNC else 0)
-
-    def desc(self, t: "gdb.Type") -> TypeDesc:
-        key = self._key(t)
-        if key is not None and key in self._by_key:
-            return self._by_key[key]
-        d = self._make(t)
-        d.gdb_type = t  # type: ignore[attr-defined]
-        if key is not None:
-            self._by_key[key] = d
-        return d
 
     def _make(self, t: "gdb.Type") -> TypeDesc:
         code = t.code

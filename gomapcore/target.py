@@ -111,6 +111,43 @@ class TypeDesc:
         return f"TypeDesc({self.name!r}, {self.kind.value}, size={self.size})"
 
 
+class TypeDescCache:
+    """A debugger's native types turned into TypeDescs once per named type.
+
+    Each adapter says how to name a native type (`key`: None for an anonymous
+    type, which is never shared) and how to describe one (`_make`, which builds
+    pointer targets and fields lazily through `desc`, so a recursive type such as
+    bucket.overflow costs nothing until followed). Every TypeDesc keeps its
+    native type under `native_attr`, so the adapter can turn gomapcore's
+    (address, TypeDesc) back into a debugger value."""
+
+    native_attr = "native_type"
+
+    def __init__(self) -> None:
+        self._by_key: dict = {}
+
+    @staticmethod
+    def shareable(name: str) -> bool:
+        """Whether a type name identifies one type (anonymous ones do not)."""
+        return bool(name) and "{" not in name and "anonymous" not in name
+
+    def key(self, t) -> Optional[tuple]:
+        raise NotImplementedError
+
+    def _make(self, t) -> "TypeDesc":
+        raise NotImplementedError
+
+    def desc(self, t) -> "TypeDesc":
+        key = self.key(t)
+        if key is not None and key in self._by_key:
+            return self._by_key[key]
+        d = self._make(t)
+        setattr(d, self.native_attr, t)
+        if key is not None:
+            self._by_key[key] = d
+        return d
+
+
 @dataclass
 class Value:
     """An evaluated expression: its type, where it lives (None for a register or

@@ -21,7 +21,8 @@ import lldb
 
 from gomapcore.guard import debug_enabled, one_line
 from gomapcore.target import (
-    Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, Value)
+    Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, TypeDescCache,
+    Value)
 
 _INVALID = lldb.LLDB_INVALID_ADDRESS
 
@@ -42,23 +43,15 @@ _COMPLEX = {lldb.eBasicTypeFloatComplex, lldb.eBasicTypeDoubleComplex,
             lldb.eBasicTypeLongDoubleComplex}
 
 
-class _TypeCache:
-    """SBType -> TypeDesc, lazily (bucket.overflow is recursive). Every TypeDesc
-    keeps its SBType so the synthetic provider can build typed children."""
+class _TypeCache(TypeDescCache):
+    """SBType -> TypeDesc. Every TypeDesc keeps its SBType (lldb_type) so the
+    synthetic provider can build typed children."""
 
-    def __init__(self) -> None:
-        self._by_name: dict = {}
+    native_attr = "lldb_type"
 
-    def desc(self, t: "lldb.SBType") -> TypeDesc:
+    def key(self, t: "lldb.SBType"):
         name = t.GetName() or ""
-        key = None if (not name or "anonymous" in name or "{" in name) else (name, t.GetByteSize())
-        if key is not None and key in self._by_name:
-            return self._by_name[key]
-        d = self._make(t)
-        d.lldb_type = t  # type: ignore[attr-defined]
-        if key is not None:
-            self._by_name[key] = d
-        return d
+        return (name, t.GetByteSize()) if self.shareable(name) else None
 
     def _make(self, t: "lldb.SBType") -> TypeDesc:
         name = t.GetName() or ""
