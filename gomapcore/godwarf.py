@@ -120,6 +120,11 @@ def _section_bytes(elf, name: str) -> Optional[bytes]:
         raise GomapError(f"cannot inflate {zsec.name}: {e}") from None
 
 
+# DW_AT_location forms that hold one expression (the others point at a location list)
+_EXPR_FORMS = ("DW_FORM_exprloc", "DW_FORM_block1", "DW_FORM_block2", "DW_FORM_block4",
+               "DW_FORM_block")
+
+
 class GoProgram:
     """One Go executable's DWARF, parsed once and queried by pc and by name."""
 
@@ -348,10 +353,13 @@ class GoProgram:
         loc = var_die.attributes.get("DW_AT_location")
         if loc is None:
             return []
-        if loc.form in ("DW_FORM_exprloc", "DW_FORM_block1", "DW_FORM_block2",
-                        "DW_FORM_block4", "DW_FORM_block"):
+        if loc.form in _EXPR_FORMS:
             low, high = self._ranges_of(func, 0)[0]
             return [(low, high, bytes(loc.value))]
+        return self._loclist_entries(loc, cu)
+
+    def _loclist_entries(self, loc, cu) -> list[tuple[int, int, bytes]]:
+        """(low pc, high pc, expression) of a location list, with base addresses applied."""
         if self._loclists is None:
             self._loclists = self._dwarf.location_lists()
             if self._loclists is None:
@@ -376,27 +384,11 @@ class GoProgram:
         loc = var_die.attributes.get("DW_AT_location")
         if loc is None:
             raise GomapError(f"variable '{name}' is optimised away (no location)")
-        if loc.form in ("DW_FORM_exprloc", "DW_FORM_block1", "DW_FORM_block2",
-                        "DW_FORM_block4", "DW_FORM_block"):
+        if loc.form in _EXPR_FORMS:
             return bytes(loc.value)
-        if self._loclists is None:
-            self._loclists = self._dwarf.location_lists()
-            if self._loclists is None:
-                raise GomapError("the program has no .debug_loc: cannot place variables")
-        top = cu.get_top_DIE()
-        base = top.attributes["DW_AT_low_pc"].value if "DW_AT_low_pc" in top.attributes else 0
-        for entry in self._loclists.get_location_list_at_offset(loc.value):
-            if hasattr(entry, "base_address"):
-                base = entry.base_address
-                continue
-            if not hasattr(entry, "loc_expr"):
-                continue
-            if getattr(entry, "is_absolute", False):
-                low, high = entry.begin_offset, entry.end_offset
-            else:
-                low, high = base + entry.begin_offset, base + entry.end_offset
+        for low, high, expr in self._loclist_entries(loc, cu):
             if low <= pc < high:
-                return bytes(entry.loc_expr)
+                return expr
         raise GomapError(f"variable '{name}' is optimised away at pc "
                          f"{pc if shown_pc is None else shown_pc:#x}")
 
