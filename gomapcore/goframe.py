@@ -47,16 +47,12 @@ def read_uleb(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def read_sleb(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            if b & 0x40:
-                result -= 1 << shift
-            return result, pos
+    """The same 7-bit groups as read_uleb; bit 6 of the last byte is the sign."""
+    start = pos
+    result, pos = read_uleb(data, pos)
+    if data[pos - 1] & 0x40:
+        result -= 1 << (7 * (pos - start))
+    return result, pos
 
 
 @dataclass(frozen=True)

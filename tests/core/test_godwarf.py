@@ -379,3 +379,15 @@ def test_package_variables(programs, build):
     assert units.type.name == "map[string]int" and units.type.strip_typedefs().kind is Kind.POINTER
     with pytest.raises(GomapError, match="no variable named 'main.nosuch'"):
         prog.locate("main.nosuch", f.low_pc, lambda r: 0, lambda a, n: b"\0" * n)
+
+
+def test_leb128_readers():
+    from gomapcore.goframe import read_sleb, read_uleb
+    # DWARF 5 spec, section 7.6 examples
+    for data, value in {b"\x02": 2, b"\x7f": 127, b"\x80\x01": 128, b"\x81\x01": 129,
+                        b"\x82\x01": 130, b"\xb9\x64": 12857}.items():
+        assert read_uleb(data, 0) == (value, len(data))
+    for data, value in {b"\x02": 2, b"\x7e": -2, b"\xff\x00": 127, b"\x81\x7f": -127,
+                        b"\x80\x01": 128, b"\x80\x7f": -128, b"\x40": -64, b"\x3f": 63}.items():
+        assert read_sleb(data, 0) == (value, len(data))
+    assert read_sleb(b"\x00\x7e", 1) == (-2, 2)   # from an offset
