@@ -122,6 +122,11 @@ def run(debugger: str, binary: Path, args: Sequence[str], commands: list[str], *
     return _split(debugger, commands, raw, p.returncode)
 
 
+# LLDB prints this when it first stops in a Go frame, asynchronously: it can land
+# after any command's marker. It is LLDB's own notice, not output of a command.
+_LLDB_ASYNC_NOTICES = ('warning: This version of LLDB has no plugin for the language "go".',)
+
+
 def _split(debugger: str, commands: list[str], raw: str, rc: int) -> Run:
     outputs: list[list[str]] = [[] for _ in commands]
     preamble: list[str] = []
@@ -133,6 +138,8 @@ def _split(debugger: str, commands: list[str], raw: str, rc: int) -> Run:
             continue
         if debugger == "lldb" and line.startswith("(lldb) "):
             continue  # command echo
+        if debugger == "lldb" and line.startswith(_LLDB_ASYNC_NOTICES):
+            continue  # stays in `raw`
         if current < 0:
             preamble.append(line)
         elif current < len(commands):
