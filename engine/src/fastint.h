@@ -54,14 +54,7 @@ template <class U>
   if (h->B == 0) {
     b = static_cast<bmap*>(h->buckets);  // one bucket: no need to hash
   } else {
-    std::uint64_t hash = fastHash<U>(t, h, key);
-    std::uintptr_t m = bucketMask(h->B);
-    b = bucketAt(t, h->buckets, hash & m);
-    if (h->oldbuckets != nullptr) {
-      if (!isSameSizeGrow(h)) m >>= 1;
-      bmap* oldb = bucketAt(t, h->oldbuckets, hash & m);
-      if (!evacuated(oldb)) b = oldb;
-    }
+    b = readBucket(t, h, fastHash<U>(t, h, key));
   }
   for (; b != nullptr; b = overflowOf(t, b)) {
     for (std::uintptr_t i = 0; i < bucketCnt; i++) {

@@ -98,6 +98,19 @@ inline std::uintptr_t noldbuckets(const hmap* h) {
 inline std::uintptr_t oldbucketmask(const hmap* h) { return noldbuckets(h) - 1; }
 inline std::uint8_t oldB(const hmap* h) { return isSameSizeGrow(h) ? h->B : h->B - 1; }
 
+// The bucket a read of `hash` starts at: its new bucket, or, while growing, its
+// old bucket if that one is not evacuated yet (the entry still lives there).
+inline bmap* readBucket(const maptype* t, const hmap* h, std::uint64_t hash) {
+  std::uintptr_t m = bucketMask(h->B);
+  bmap* b = bucketAt(t, h->buckets, hash & m);
+  if (h->oldbuckets != nullptr) {
+    if (!isSameSizeGrow(h)) m >>= 1;  // the old array was half as big
+    bmap* oldb = bucketAt(t, h->oldbuckets, hash & m);
+    if (!evacuated(oldb)) b = oldb;
+  }
+  return b;
+}
+
 // t->hasher(key, hash0). When the hasher is one of the engine's own, its body
 // is inlined instead of called through the pointer: same values, no indirect
 // call per key (a maptype may carry any other hasher; that one is called).

@@ -111,13 +111,7 @@ void mapaccessK(const maptype* t, hmap* h, const void* key, void** rk, void** re
   *re = nullptr;
   if (h == nullptr || h->count == 0) return;
   std::uint64_t hash = hashOf(t, h, key);
-  std::uintptr_t m = bucketMask(h->B);
-  bmap* b = bucketAt(t, h->buckets, hash & m);
-  if (h->oldbuckets != nullptr) {
-    if (!isSameSizeGrow(h)) m >>= 1;  // the old array was half as big
-    bmap* oldb = bucketAt(t, h->oldbuckets, hash & m);
-    if (!evacuated(oldb)) b = oldb;
-  }
+  bmap* b = readBucket(t, h, hash);
   std::uint8_t top = tophash(hash);
   for (; b != nullptr; b = overflowOf(t, b)) {
     for (std::uintptr_t i = 0; i < bucketCnt; i++) {
@@ -229,14 +223,7 @@ void* mapaccess2(const maptype* t, hmap* h, const void* key, bool* ok) {
   if (h == nullptr || h->count == 0) return zeroVal(t->elem->size);
   if (h->flags & hashWriting) fatal("concurrent map read and map write");
   std::uint64_t hash = hashOf(t, h, key);
-  std::uintptr_t m = bucketMask(h->B);
-  bmap* b = bucketAt(t, h->buckets, hash & m);
-  if (h->oldbuckets != nullptr) {
-    // Growing: the entry is still in the old bucket unless that was evacuated.
-    if (!isSameSizeGrow(h)) m >>= 1;
-    bmap* oldb = bucketAt(t, h->oldbuckets, hash & m);
-    if (!evacuated(oldb)) b = oldb;
-  }
+  bmap* b = readBucket(t, h, hash);
   std::uint8_t top = tophash(hash);
   for (; b != nullptr; b = overflowOf(t, b)) {
     for (std::uintptr_t i = 0; i < bucketCnt; i++) {

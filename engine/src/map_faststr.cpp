@@ -96,13 +96,7 @@ void* strElemAt(const maptype* t, const bmap* b, std::uintptr_t i) {
   }
 dohash:
   std::uint64_t hash = strHash(t, h, key);
-  std::uintptr_t m = bucketMask(h->B);
-  bmap* b = bucketAt(t, h->buckets, hash & m);
-  if (h->oldbuckets != nullptr) {
-    if (!isSameSizeGrow(h)) m >>= 1;
-    bmap* oldb = bucketAt(t, h->oldbuckets, hash & m);
-    if (!evacuated(oldb)) b = oldb;
-  }
+  bmap* b = readBucket(t, h, hash);
   std::uint8_t top = tophash(hash);
   // Only cells whose tophash matches are candidates, in order (match.h).
   for (; b != nullptr; b = overflowOf(t, b)) {
