@@ -29,7 +29,7 @@ if _ROOT not in sys.path:
 from gomapcore.guard import (  # noqa: E402
     command_error, debug_enabled as _debug, one_line as _one_line, summary_error)
 from gomapcore.target import (  # noqa: E402
-    Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, TypeDescCache,
+    Field, GomapError, Kind, MemoryReadError, Target, TypeDesc, TypeDescCache,
     Value)
 
 
@@ -138,10 +138,6 @@ class GdbTarget(Target):
             return gdb.selected_thread() is not None and gdb.selected_inferior().pid != 0
         except gdb.error:
             return False
-
-    def _require_running(self) -> None:
-        if not self.is_running():
-            raise NotRunningError()
 
     # memory
     def read_memory(self, addr: int, size: int) -> bytes:

@@ -170,6 +170,10 @@ class Target:
         """A live process, stopped, whose memory can be read."""
         raise NotImplementedError
 
+    def _require_running(self) -> None:
+        if not self.is_running():
+            raise NotRunningError()
+
     # --- memory ---
     def read_memory(self, addr: int, size: int) -> bytes:
         """Exactly `size` bytes at `addr`, or MemoryReadError."""

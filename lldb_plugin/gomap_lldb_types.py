@@ -21,7 +21,7 @@ import lldb
 
 from gomapcore.guard import debug_enabled, one_line
 from gomapcore.target import (
-    Field, GomapError, Kind, MemoryReadError, NotRunningError, Target, TypeDesc, TypeDescCache,
+    Field, GomapError, Kind, MemoryReadError, Target, TypeDesc, TypeDescCache,
     Value)
 
 _INVALID = lldb.LLDB_INVALID_ADDRESS
@@ -158,10 +158,6 @@ class LldbTarget(Target):
             return False
         return self.process.GetState() in (lldb.eStateStopped, lldb.eStateCrashed,
                                            lldb.eStateSuspended)
-
-    def _require_running(self) -> None:
-        if not self.is_running():
-            raise NotRunningError()
 
     # memory
     def read_memory(self, addr: int, size: int) -> bytes:
