@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "pages.h"
 
 extern "C" {
 __attribute__((used, visibility("default"))) gomap::HeapRegistry gomap_heap_registry = {
@@ -40,16 +41,17 @@ namespace gomap {
 
 namespace {
 
+using detail_rt::kHugePage;
+using detail_rt::mapHugeAligned;
+
 constexpr std::uint64_t kUnrecorded = ~std::uint64_t{0};
 // Freed memory stays poisoned (and readable) until this much has piled up.
 constexpr std::size_t kQuarantineBytes = std::size_t{64} << 20;
 
 // Allocations this big (bucket arrays from B = 14 on for 8-byte keys and
-// elems) are mapped directly, 2 MiB-aligned and marked MADV_HUGEPAGE (THP is
-// often madvise-only): on 4 KiB pages a lookup in a big map pays a TLB miss
-// per key on top of the cache miss. Fresh mappings are zero already (reused
-// ones are cleared: see MapCache). Smaller allocations come from calloc.
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
+// elems) are mapped directly onto huge pages (pages.h). Fresh mappings are
+// zero already (reused ones are cleared: see MapCache). Smaller allocations
+// come from calloc.
 constexpr std::size_t kMapThreshold = kHugePage;
 // calloc's alignment is what heap_alloc promises (glibc amd64: 16).
 static_assert(alignof(std::max_align_t) >= 16);
@@ -131,16 +133,7 @@ void* rawAlloc(std::size_t bytes) {
       return p;
     }
   }
-  // Over-map by one huge page, then trim to a 2 MiB-aligned start.
-  void* m = mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (m == MAP_FAILED) return nullptr;
-  auto base = reinterpret_cast<std::uintptr_t>(m);
-  std::uintptr_t start = (base + kHugePage - 1) & ~(kHugePage - 1);
-  if (start != base) munmap(m, start - base);
-  std::uintptr_t end = base + len + kHugePage;
-  if (end != start + len) munmap(reinterpret_cast<void*>(start + len), end - (start + len));
-  madvise(reinterpret_cast<void*>(start), len, MADV_HUGEPAGE);  // advice only: failure is fine
-  return reinterpret_cast<void*>(start);
+  return mapHugeAligned(len);
 }
 
 // `bytes` is the size rawAlloc was asked for: it says how p was obtained.
