@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The plugins against the memory-read limit, in real gdb 13 and lldb-16 (issue 7).
 
-    /usr/bin/python3 bench/plugin_bench.py [--quick] [--no-write] [--debuggers gdb,lldb]
+    /usr/bin/python3 bench/plugin_bench.py [--quick] [--only maps|break] [--rounds N]
+                                           [--no-write] [--no-readme] [--debuggers gdb,lldb]
 
 Builds the debug samples if needed (scripts/build.sh debug), then for each size
 (1k, 100k, 1M entries; --quick: 1k and 10k) starts each debugger in batch mode on
@@ -21,11 +22,18 @@ gdb.execute(..., to_string=True) / lldb HandleCommand):
               recording of the first run: the Python decode alone, no debugger
               reads (same interpreter, in the same process)
 
-Ratios: command / raw read, and command / (raw read + decode). Then
-`gomap break assign --grow` over 1M inserts (--quick: 100k) against the program
-alone: the debugger with no breakpoint (start-up, symbol loading), with --grow
-stopping at every grow (continued each time), and with `--grow --same-size`
-(decided at hashGrow, every hit declined: a break that never stops).
+Ratios: command / raw read, and command / (raw read + decode).
+
+Then `gomap break assign --grow` over 1M inserts (--quick: 100k) against the
+program alone (same binary, same arguments), in rounds run interleaved: the
+program alone; per debugger the bare debugger (no program), a session without
+the plugin (`break main`, `run`, `continue`), one with --grow stopping at every
+grow (each stop continued), one with `--grow --same-size` (decided at hashGrow,
+every hit declined: a break that never stops). Each session prints clock marks
+from the debugger's Python, so its time splits into start-up (debugger and
+symbols, plugin, launch to main), the `gomap break` command, the program with
+its stops, and exit; "excluding start-up" is from the stop at main to the end.
+`--only break` measures this part alone and replaces only its table.
 
 The Markdown table goes into bench/RESULTS-plugins.md between the markers below
 (unless --no-write), and is printed.
@@ -234,33 +242,132 @@ def _grow_count(n: int) -> int:
         grows, B = grows + 1, B + 1
 
 
-def measure_break(debugger: str, n: int) -> dict:
-    """Seconds for the whole program: alone, under the debugger, with --grow."""
+# --- `gomap break assign --grow`: where a session's time goes ---------------------
+
+_CLOCK = "@@gomap-clock"
+_CLOCK_RE = re.compile(r"^@@gomap-clock (\w+) ([0-9.]+)(?: (\d+) ([0-9.]+))?@@$", re.M)
+
+
+def clock(label: str) -> None:
+    """Inside the debugger: print the wall clock (time.time(), comparable with the
+    driver's) under a label; at "end" also the decisions timed by time_decisions()."""
+    extra = ""
+    if label == "end" and _DECIDE:
+        extra = f" {len(_DECIDE)} {sum(_DECIDE):.6f}"
+    print(f"{_CLOCK} {label} {time.time():.6f}{extra}@@", flush=True)
+
+
+_DECIDE: list = []
+
+
+def time_decisions() -> None:
+    """Inside the debugger, after the plugin is loaded: time every call of
+    gomapcore's stop decision (BreakCondition.on_hit), the Python work a hit
+    costs (registers, the hmap header, the line). Two perf_counter calls each."""
+    from gomapcore import breaks
+    real = breaks.BreakCondition.on_hit
+
+    def on_hit(self, target, symbol):
+        t0 = time.perf_counter()
+        try:
+            return real(self, target, symbol)
+        finally:
+            _DECIDE.append(time.perf_counter() - t0)
+    breaks.BreakCondition.on_hit = on_hit
+
+
+def _in_debugger(debugger: str, code: str) -> str:
+    return ("python " if debugger == "gdb" else "script ") + code
+
+
+def _break_session(debugger: str, args: list[str], what: str, grows: int) -> dict:
+    """One whole debugger session on `grow ARGS`, timed from outside (wall) and
+    split by clock marks printed by the debugger's Python:
+
+      up      debugger started, program's symbols loaded (the binary is given on
+              the command line, as a person would), Python ready
+      loaded  the plugin loaded (what="plain": not loaded, no gomap at all)
+      main    `break main` + `run`: stopped at main, shared libraries loaded
+      armed   `gomap break assign --grow` (or --grow --same-size) set
+      end     the program ran its inserts to the end, each stop continued
+    """
     dbg = _dbg()
+    bench = str(REPO / "bench")
+    plugin = dbg.GDB_PLUGIN if debugger == "gdb" else dbg.LLDB_PLUGIN
+    mark = lambda label: _in_debugger(debugger, f"plugin_bench.clock({label!r})")
+    cmds = [_in_debugger(debugger, f"import sys; sys.path.insert(0, {bench!r}); "
+                                   "import plugin_bench; plugin_bench.clock('up')")]
+    if what != "plain":
+        cmds += [f"source {plugin}" if debugger == "gdb" else f"command script import {plugin}",
+                 _in_debugger(debugger, "plugin_bench.time_decisions()"), mark("loaded")]
+    cmds += (["break main", "run"] if debugger == "gdb" else
+             ["breakpoint set -n main", "process launch"]) + [mark("main")]
+    if what == "grow":
+        cmds += ["gomap break assign --grow", mark("armed")] + ["continue"] * (grows + 1)
+    elif what == "declined":
+        cmds += ["gomap break assign --grow --same-size", mark("armed"), "continue"]
+    else:
+        cmds += [mark("armed"), "continue"]
+    cmds.append(mark("end"))
+    t0 = time.time()
+    r = dbg.run(debugger, sample(), args, cmds, load="none", timeout=1800)
+    t1 = time.time()
+    if "exited" not in r.raw:
+        raise SystemExit(f"{debugger}: the program did not run to the end:\n{r.raw[-2000:]}")
+    marks, decide = {}, (0, 0.0)
+    for m in _CLOCK_RE.finditer(r.raw):
+        marks[m.group(1)] = float(m.group(2))
+        if m.group(3):
+            decide = (int(m.group(3)), float(m.group(4)))
+    if what == "plain":
+        marks["loaded"] = marks["up"]
+    missing = {"up", "main", "armed", "end"} - set(marks)
+    if missing:
+        raise SystemExit(f"{debugger}: no clock mark {sorted(missing)}:\n{r.raw[-2000:]}")
+    seen = len(re.findall(r"^gomap break \d+: .*grow starts", r.raw, re.M))
+    want = grows if what == "grow" else 0
+    if seen != want:
+        raise SystemExit(f"{debugger} ({what}): {seen} grow stops, {want} expected")
+    return {"total": t1 - t0, "up": marks["up"] - t0, "plugin": marks["loaded"] - marks["up"],
+            "launch": marks["main"] - marks["loaded"], "arm": marks["armed"] - marks["main"],
+            "run": marks["end"] - marks["armed"], "exit": t1 - marks["end"],
+            "decisions": decide[0], "decide": decide[1], "stops": seen}
+
+
+def _bare(debugger: str) -> float:
+    """The debugger alone: started in batch mode with Python, no program."""
+    dbg = _dbg()
+    if debugger == "gdb":
+        argv = [dbg.GDB, "-nx", "-batch", "-ex", "python pass"]
+    else:
+        argv = [dbg.LLDB, "--no-lldbinit", "-b", "-o", "script pass"]
+    return _timed_run(argv)
+
+
+def measure_breaks(debuggers: list[str], n: int, rounds: int) -> tuple[dict, float]:
+    """Interleaved rounds (the machine is shared; a slow moment hits every kind
+    of run alike): the program alone, then per debugger the bare debugger, a
+    session without the plugin, one with --grow, one with --grow --same-size.
+    Each figure is the best of the rounds; for a session, the round whose total
+    was best, so that its parts add up."""
     binary = sample()
     args = ["--keys", str(n), "--seed", "1"]
-    start = ["break main", "run"] if debugger == "gdb" else ["breakpoint set -n main",
-                                                              "process launch"]
-
-    def session(cmds):
-        best = None
-        for _ in range(2):   # best of two: the machine is shared
-            t0 = time.perf_counter()
-            r = dbg.run(debugger, binary, args, start + cmds, timeout=1800)
-            t = time.perf_counter() - t0
-            if "exited" not in r.raw:
-                raise SystemExit(f"{debugger}: the program did not run to the end:\n"
-                                 f"{r.raw[-2000:]}")
-            best = t if best is None else min(best, t)
-        return best, r
     grows = _grow_count(n)
-    plain, _ = session(["continue"])
-    stops, r = session(["gomap break assign --grow"] + ["continue"] * (grows + 1))
-    seen = len(re.findall(r"^gomap break \d+: .*grow starts", r.raw, re.M))
-    if seen != grows:
-        raise SystemExit(f"{debugger}: --grow stopped {seen} times, {grows} grows expected")
-    declined, _ = session(["gomap break assign --grow --same-size", "continue"])
-    return {"plain": plain, "grow": stops, "declined": declined, "grows": grows}
+    alone: list[float] = []
+    runs: dict = {}
+    for i in range(rounds):
+        alone.append(_timed_run([str(binary), *args]))
+        for d in debuggers:
+            runs.setdefault((d, "bare"), []).append({"total": _bare(d)})
+            for what in ("plain", "grow", "declined"):
+                runs.setdefault((d, what), []).append(_break_session(d, args, what, grows))
+        print(f"round {i + 1}/{rounds}: alone {alone[-1]:.3f}s " + " ".join(
+            f"{d} {w} {runs[(d, w)][-1]['total']:.3f}s" for d in debuggers
+            for w in ("bare", "plain", "grow", "declined")), flush=True)
+    best = {k: min(v, key=lambda r: r["total"]) for k, v in runs.items()}
+    for d in debuggers:
+        best[(d, "grow")]["grows"] = grows
+    return best, min(alone)
 
 
 def machine() -> str:
@@ -278,8 +385,8 @@ def _k(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
 
 
-def table(maps: dict, breaks: dict, native: dict, quick: bool) -> str:
-    dname = {"gdb": "gdb 13", "lldb": "lldb-16"}
+def table(maps: dict, quick: bool) -> str:
+    dname = DNAME
     out = [f"Machine: {machine()}. Date: {time.strftime('%Y-%m-%d %H:%M')}. "
            f"Command: `/usr/bin/python3 bench/plugin_bench.py{' --quick' if quick else ''}`.",
            "Sample `grow --keys N --seed 1` (map[uint64]int64) at checkpoint \"done\"; "
@@ -321,26 +428,79 @@ def table(maps: dict, breaks: dict, native: dict, quick: bool) -> str:
             out.append(f"- {dname[d]}: print --all {r['print']:.2f} s "
                        f"({'met' if r['print'] < lim else 'MISSED'}, limit {lim:.0f} s); "
                        f"{r['print'] / (r['raw'] + r['print_decode']):.2f}x raw read + decode")
-    for n, nat in native.items():
-        out += ["", f"`gomap break assign --grow` over {_k(n)} inserts (whole program, wall seconds; "
-                f"program alone {nat:.2f} s):", "",
-                "| debugger | no breakpoint | --grow (stops continued) | --grow --same-size (never "
-                "stops) | ratio --grow / alone | excluding start-up |", "|---|---|---|---|---|---|"]
-        for (d, m), b in breaks.items():
-            if m != n:
-                continue
-            startup = b["plain"] - nat
-            out.append(f"| {dname[d]} | {b['plain']:.2f} | {b['grow']:.2f} ({b['grows']} stops) | "
-                       f"{b['declined']:.2f} | {b['grow'] / nat:.2f}x | "
-                       f"{(b['grow'] - startup) / nat:.2f}x |")
-        out += ["", "Excluding start-up: (--grow - (no breakpoint - alone)) / alone, i.e. the "
-                "debugger's start-up and symbol loading, measured by the run without a breakpoint, "
-                "taken out. Target: at most 1.5x."]
     return "\n".join(out)
 
 
-def write_results(text: str) -> None:
+DNAME = {"gdb": "gdb 13", "lldb": "lldb-16"}
+BREAK_BEGIN, BREAK_END = "<!-- plugin_bench:break:begin -->", "<!-- plugin_bench:break:end -->"
+
+
+def break_table(best: dict, alone: float, n: int, rounds: int, debuggers: list[str]) -> str:
+    """The `gomap break assign --grow` tables, between their own markers (so that
+    `--only break` can replace them alone)."""
+    out = [BREAK_BEGIN,
+           f"`gomap break assign --grow` over {_k(n)} inserts: `build/debug/samples/grow --keys "
+           f"{n} --seed 1` alone takes {alone:.3f} s (the same binary and arguments, no "
+           f"debugger). Whole sessions in batch mode, wall seconds, best of {rounds} rounds "
+           "run interleaved (alone, then each debugger: bare, no plugin, --grow, "
+           "--grow --same-size). Machine: " + machine() + ". Date: " + time.strftime('%Y-%m-%d %H:%M')
+           + ". Command: `/usr/bin/python3 bench/plugin_bench.py" + (" --quick" if n < 1_000_000 else "")
+           + "` (or `--only break`).", "",
+           "| debugger | bare debugger (no program) | no plugin, no breakpoint | --grow "
+           "(stops continued) | --grow --same-size (never stops) | --grow / alone | "
+           "--grow / alone, excluding start-up |",
+           "|---|---|---|---|---|---|---|"]
+    for d in debuggers:
+        g = best[(d, "grow")]
+        out.append(f"| {DNAME[d]} | {best[(d, 'bare')]['total']:.2f} | "
+                   f"{best[(d, 'plain')]['total']:.2f} | {g['total']:.2f} ({g['stops']} stops) | "
+                   f"{best[(d, 'declined')]['total']:.2f} | {g['total'] / alone:.2f}x | "
+                   f"{(g['arm'] + g['run']) / alone:.2f}x |")
+    out += ["", "Where a session's time goes (seconds, the best round; clock marks printed by "
+            "the debugger's Python). Start-up: the debugger with the program's symbols, the "
+            "plugin, `break main` + `run`. Then `gomap break ...`, the program's inserts with "
+            "every stop, and exit. Per stop: gomapcore's decision (registers, the hmap header, "
+            "the line), and the whole stop (the debugger's trap, its stop report, the "
+            "decision, `continue`) as (program with stops - program without a breakpoint) / "
+            "stops.", "",
+            "| debugger | session | up + symbols | plugin | break main + run | gomap break | "
+            "program (main to exit) | exit | total | decision / stop | whole stop |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for d in debuggers:
+        plain = best[(d, "plain")]
+        for what, label in (("plain", "no plugin, no breakpoint"), ("grow", "--grow"),
+                            ("declined", "--grow --same-size")):
+            r = best[(d, what)]
+            per = dec = "-"
+            if what != "plain" and r["decisions"]:
+                dec = f"{1e3 * r['decide'] / r['decisions']:.2f} ms"
+            if what == "grow" and r["stops"]:
+                per = f"{1e3 * (r['run'] - plain['run']) / r['stops']:.1f} ms"
+            plugin = "-" if what == "plain" else f"{r['plugin']:.3f}"
+            arm = "-" if what == "plain" else f"{r['arm']:.3f}"
+            out.append(f"| {DNAME[d]} | {label} | {r['up']:.3f} | {plugin} | {r['launch']:.3f} | "
+                       f"{arm} | {r['run']:.3f} | {r['exit']:.3f} | {r['total']:.3f} | {dec} | "
+                       f"{per} |")
+    out += ["", "Target (issue 7): --grow at most 1.5x the program alone."]
+    for d in debuggers:
+        g, plain = best[(d, "grow")], best[(d, "plain")]
+        ex = (g["arm"] + g["run"]) / alone
+        out.append(f"- {DNAME[d]}: excluding start-up {ex:.2f}x ({'met' if ex <= 1.5 else 'MISSED'}): "
+                   f"from the stop at main, `gomap break assign --grow` and the program with its "
+                   f"{g['stops']} stops, over the program alone; including start-up "
+                   f"{g['total'] / alone:.2f}x ({'met' if g['total'] / alone <= 1.5 else 'MISSED'}), "
+                   f"where the debugger without gomap already takes {plain['total'] / alone:.2f}x "
+                   f"(its start-up, symbols and launch: {plain['up'] + plain['launch']:.2f} s).")
+    out.append(BREAK_END)
+    return "\n".join(out)
+
+
+def write_results(text: str, only_break: bool = False) -> None:
     body = RESULTS.read_text() if RESULTS.exists() else ""
+    if only_break and BREAK_BEGIN in body and BREAK_END in body:
+        RESULTS.write_text(re.sub(re.escape(BREAK_BEGIN) + r".*?" + re.escape(BREAK_END),
+                                  lambda _: text, body, flags=re.S))
+        return
     block = f"{BEGIN}\n{text}\n{END}"
     if BEGIN in body and END in body:
         body = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, body,
@@ -354,6 +514,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="1k and 10k entries, 100k inserts for --grow")
     ap.add_argument("--no-write", action="store_true", help="print the table only")
+    ap.add_argument("--no-readme", action="store_true",
+                    help="write bench/RESULTS-plugins.md but do not copy it into README.md")
+    ap.add_argument("--only", choices=("maps", "break"),
+                    help="only the map commands, or only `gomap break assign --grow` (its "
+                         "table alone is replaced in bench/RESULTS-plugins.md)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="interleaved rounds for --grow (default 5, --quick 2)")
     ap.add_argument("--debuggers", default="gdb,lldb")
     a = ap.parse_args()
     dbg = _dbg()
@@ -362,24 +529,27 @@ def main() -> None:
         raise SystemExit("plugin_bench: neither gdb nor lldb-16 is installed")
     sizes = [1000, 10_000] if a.quick else [1000, 100_000, 1_000_000]
     grow_n = 100_000 if a.quick else 1_000_000
-    binary = sample()
-    maps, breaks = {}, {}
-    for n in sizes:
-        for d in debuggers:
-            maps[(d, n)] = measure_map(d, n, 3 if n < 1_000_000 else 2)
-            r = maps[(d, n)]
-            print(f"{d} {_k(n)}: raw {r['raw']:.4f}s print {r['print']:.3f}s buckets "
-                  f"{r['buckets']:.3f}s (before {r['buckets_old']:.3f}s) heap {r['heap']:.3f}s",
-                  flush=True)
-    native = min(_timed_run([str(binary), "--keys", str(grow_n), "--seed", "1"]) for _ in range(3))
-    for d in debuggers:
-        breaks[(d, grow_n)] = measure_break(d, grow_n)
-        print(f"{d} --grow {_k(grow_n)}: {breaks[(d, grow_n)]} alone {native:.2f}s", flush=True)
-    text = table(maps, breaks, {grow_n: native}, a.quick)
+    rounds = a.rounds or (2 if a.quick else 5)
+    sample()
+    maps = {}
+    if a.only != "break":
+        for n in sizes:
+            for d in debuggers:
+                maps[(d, n)] = measure_map(d, n, 3 if n < 1_000_000 else 2)
+                r = maps[(d, n)]
+                print(f"{d} {_k(n)}: raw {r['raw']:.4f}s print {r['print']:.3f}s buckets "
+                      f"{r['buckets']:.3f}s (before {r['buckets_old']:.3f}s) heap {r['heap']:.3f}s",
+                      flush=True)
+    parts = [table(maps, a.quick)] if maps else []
+    if a.only != "maps":
+        best, alone = measure_breaks(debuggers, grow_n, rounds)
+        parts.append(break_table(best, alone, grow_n, rounds, debuggers))
+    text = "\n\n".join(parts)
     print(text)
     if not a.no_write:
-        write_results(text)
-        subprocess.run([sys.executable, str(REPO / "bench" / "update_readme.py")], check=False)
+        write_results(text, only_break=a.only == "break")
+        if not a.no_readme:
+            subprocess.run([sys.executable, str(REPO / "bench" / "update_readme.py")], check=False)
 
 
 if __name__ == "__main__":
