@@ -1,4 +1,4 @@
-"""The engine's hashes, "gomap hash v1" (engine/include/gomap/hash.h), in Python.
+"""The engine's hashes, "gomap hash v2" (engine/include/gomap/hash.h), in Python.
 
 Used to say where a key belongs (tophash, bucket index) from hmap.hash0, without
 calling into the process. Not Go's AES hash: real Go programs' hashes cannot be
@@ -14,7 +14,6 @@ from .target import GomapError
 K0 = 0xA0761D6478BD642F
 K1 = 0xE7037ED1A0B428DB
 K2 = 0x8EBC6AF09C88C6E3
-K3 = 0x589965CC75374CC3
 M64 = (1 << 64) - 1
 MIN_TOP_HASH = 5
 
@@ -25,13 +24,30 @@ def mix(a: int, b: int) -> int:
     return (r >> 64) ^ (r & M64)
 
 
+def _w(data: bytes, at: int, size: int) -> int:
+    return int.from_bytes(data[at:at + size], "little")
+
+
 def memhash(data: bytes, seed: int) -> int:
+    """memhash as hash.h specifies it: the key's first and last words, and a
+    mix per 16 bytes before those for keys over 16 bytes."""
     n = len(data)
-    h = mix((seed & M64) ^ K0, n ^ K1)
-    for off in range(0, n, 8):
-        w = int.from_bytes(data[off:off + 8], "little")   # the last word zero-padded
-        h = mix(w ^ K1, h ^ K2)
-    return mix(h ^ K3, n ^ K0)
+    s = (seed & M64) ^ K0
+    if n == 0:
+        a = b = 0
+    elif n < 4:
+        a, b = data[0] | data[n // 2] << 8 | data[n - 1] << 16, 0
+    elif n < 8:
+        a, b = _w(data, 0, 4), _w(data, n - 4, 4)
+    elif n <= 16:
+        a, b = _w(data, 0, 8), _w(data, n - 8, 8)
+    else:
+        off = 0
+        while n - off > 16:
+            s = mix(_w(data, off, 8) ^ K1, _w(data, off + 8, 8) ^ s)
+            off += 16
+        a, b = _w(data, n - 16, 8), _w(data, n - 8, 8)
+    return mix(K1 ^ n, mix(a ^ K2, b ^ s))
 
 
 def memhash32(data: bytes, seed: int) -> int:

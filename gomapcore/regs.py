@@ -11,7 +11,7 @@ taken from the frame's arguments (t, h, key/ky/s) through the debug info.
 
 From t (the maptype) come the key and elem types and slot sizes, from h the
 header, from the key register(s) the key. Then where the key belongs: for the
-engine the hash is recomputed ("gomap hash v1", gomapcore/hashing.py) from
+engine the hash is recomputed ("gomap hash v2", gomapcore/hashing.py) from
 h.hash0, giving tophash, the bucket index and the bucket pointer in the new
 array and, while growing, the old bucket and whether it is evacuated. Go's own
 hash is AES seeded per process: it cannot be recomputed outside the program,
@@ -217,7 +217,7 @@ def tophash(h: int) -> int:
 
 
 def engine_hash(mti: MapTypeInfo, key: KeyValue, key_raw: bytes, seed: int) -> int:
-    """The engine's hash of a key (hash.h, "gomap hash v1"), through hashing.py."""
+    """The engine's hash of a key (hash.h, "gomap hash v2"), through hashing.py."""
     from . import hashing
     kk = mti.key.kind
     if kk == "string":
@@ -415,7 +415,7 @@ def render_text(r: RegsReport) -> str:
     lines.append(f"  key = {kw}  {format_key(r.key, r.key_type) if r.key is not None else '?'}"
                  f" ({r.key_type.describe()})")
     if r.hash is not None:
-        lines.append(f"  hash {r.hash:#018x} (gomap hash v1, seed hash0 {r.hmap.hash0:#x}), "
+        lines.append(f"  hash {r.hash:#018x} (gomap hash v2, seed hash0 {r.hmap.hash0:#x}), "
                      f"tophash {r.tophash:#04x}")
     if r.bucket_index is not None and r.hmap is not None:
         lines.append(f"  bucket {r.bucket_index} of {1 << r.hmap.B} (new array)"

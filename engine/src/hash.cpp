@@ -1,4 +1,4 @@
-// hash.cpp — "gomap hash v1" (spec in gomap/hash.h) and fastrand.
+// hash.cpp — "gomap hash v2" (spec in gomap/hash.h) and fastrand.
 //
 // gomapcore/hashing.py recomputes the same values from hmap.hash0 to explain
 // where a key lives, so they follow the spec exactly; the word-at-a-time body

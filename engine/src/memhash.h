@@ -1,4 +1,4 @@
-// memhash.h — the inline body of "gomap hash v1" (spec in gomap/hash.h).
+// memhash.h — the inline body of "gomap hash v2" (spec in gomap/hash.h).
 //
 // hash.cpp's out-of-line memhash/memhash32/memhash64/strhash are thin wrappers
 // over these; the fast entry points (fastint.h, map_faststr.cpp, grow.cpp's
@@ -6,10 +6,8 @@
 // which saves an indirect call per key. The values are the spec's exactly:
 // gomapcore/hashing.py recomputes them, tests/engine pins them.
 //
-// The spec reads the key as little-endian 8-byte words, the last one zero-
-// padded. Reading a whole word with memcpy is that word on amd64; the tail is
-// the last 8 bytes of the key shifted right (no byte loop) when the key has at
-// least 8 bytes, and two overlapping 4-byte loads (or three byte loads) below.
+// The spec's words are little-endian loads at the key's start and end; on
+// amd64 a memcpy of 8 (or 4) bytes is that word, whatever the alignment.
 #pragma once
 
 #include <cstddef>
@@ -38,39 +36,47 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "memhash reads little-e
   return w;
 }
 
-// The last, partial word of a key: `rem` (1..7) bytes at p, zero-padded.
-// `n` is the whole key's length: with n >= 8 the 8 bytes ending at p + rem
-// are readable, so load them and shift the extra leading bytes out.
-[[gnu::always_inline]] inline std::uint64_t tailWord(const std::uint8_t* p, std::size_t rem, std::size_t n) {
-  if (n >= 8) return load64(p + rem - 8) >> (8 * (8 - rem));
-  if (rem >= 4)  // bytes 0..3 and rem-4..rem-1 overlap where they agree
-    return std::uint64_t{load32(p)} | (std::uint64_t{load32(p + rem - 4)} << (8 * (rem - 4)));
-  // 1..3 bytes: first, middle, last (some coincide for short keys).
-  return std::uint64_t{p[0]} | (std::uint64_t{p[rem / 2]} << (8 * (rem / 2))) |
-         (std::uint64_t{p[rem - 1]} << (8 * (rem - 1)));
+// The final step for every length: the two words a and b that end the key
+// (spec in hash.h), the running state s and the length.
+[[gnu::always_inline]] inline std::uint64_t hashFinish(std::uint64_t a, std::uint64_t b, std::uint64_t s,
+                                                       std::size_t n) {
+  return hashMix(kHashK1 ^ n, hashMix(a ^ kHashK2, b ^ s));
 }
 
 [[gnu::always_inline]] inline std::uint64_t memhashInline(const void* key, std::size_t n, std::uintptr_t seed) {
   const auto* p = static_cast<const std::uint8_t*>(key);
-  std::uint64_t h = hashMix(seed ^ kHashK0, n ^ kHashK1);
-  std::size_t words = n / 8;
-  for (std::size_t i = 0; i < words; i++) h = hashMix(load64(p + 8 * i) ^ kHashK1, h ^ kHashK2);
-  if (std::size_t rem = n & 7) h = hashMix(tailWord(p + 8 * words, rem, n) ^ kHashK1, h ^ kHashK2);
-  return hashMix(h ^ kHashK3, n ^ kHashK0);
+  std::uint64_t s = seed ^ kHashK0;
+  std::uint64_t a, b;
+  if (n <= 16) [[likely]] {
+    if (n >= 8) {
+      a = load64(p);
+      b = load64(p + n - 8);
+    } else if (n >= 4) {
+      a = load32(p);
+      b = load32(p + n - 4);
+    } else if (n > 0) {
+      a = std::uint64_t{p[0]} | (std::uint64_t{p[n / 2]} << 8) | (std::uint64_t{p[n - 1]} << 16);
+      b = 0;
+    } else {
+      a = b = 0;
+    }
+  } else {
+    const std::uint8_t* q = p;
+    for (std::size_t i = n; i > 16; i -= 16, q += 16) s = hashMix(load64(q) ^ kHashK1, load64(q + 8) ^ s);
+    a = load64(p + n - 16);
+    b = load64(p + n - 8);
+  }
+  return hashFinish(a, b, s, n);
 }
 
-// One word: memhash(p, 8, seed) unrolled.
+// memhash(p, 8, seed): a and b are both the one word.
 [[gnu::always_inline]] inline std::uint64_t memhash64Inline(std::uint64_t w, std::uintptr_t seed) {
-  std::uint64_t h = hashMix(seed ^ kHashK0, 8 ^ kHashK1);
-  h = hashMix(w ^ kHashK1, h ^ kHashK2);
-  return hashMix(h ^ kHashK3, 8 ^ kHashK0);
+  return hashFinish(w, w, seed ^ kHashK0, 8);
 }
 
-// memhash(p, 4, seed): one zero-padded word.
+// memhash(p, 4, seed) likewise.
 [[gnu::always_inline]] inline std::uint64_t memhash32Inline(std::uint32_t w, std::uintptr_t seed) {
-  std::uint64_t h = hashMix(seed ^ kHashK0, 4 ^ kHashK1);
-  h = hashMix(std::uint64_t{w} ^ kHashK1, h ^ kHashK2);
-  return hashMix(h ^ kHashK3, 4 ^ kHashK0);
+  return hashFinish(w, w, seed ^ kHashK0, 4);
 }
 
 }  // namespace gomap::detail_rt
