@@ -129,3 +129,6 @@ def test_bench_session_clock_splits_a_real_session(debugger):
     assert abs(sum(r[p] for p in parts) - r["total"]) < 1e-3, r
     d = plugin_bench._break_session(debugger, ["--keys", str(n), "--seed", "1"], "declined", grows)
     assert d["stops"] == 0 and d["decisions"] == grows
+    # the peer: the debugger's own breakpoint at hashGrow, no plugin, stops as often
+    own = plugin_bench._break_session(debugger, ["--keys", str(n), "--seed", "1"], "native", grows)
+    assert own["stops"] == grows and own["decisions"] == 0
