@@ -361,7 +361,9 @@ def _bare(debugger: str) -> float:
 def measure_breaks(debuggers: list[str], n: int, rounds: int) -> tuple[dict, float]:
     """Interleaved rounds (the machine is shared; a slow moment hits every kind
     of run alike): the program alone, then per debugger the bare debugger, a
-    session without the plugin, one with --grow, one with --grow --same-size.
+    session without the plugin, one without the plugin but with the debugger's
+    own breakpoint at hashGrow (the floor of stopping at every grow), one with
+    --grow, one with --grow --same-size.
     Each figure is the best of the rounds; for a session, the round whose total
     was best, so that its parts add up.
 
@@ -470,9 +472,10 @@ def break_table(best: dict, alone: float, n: int, rounds: int, debuggers: list[s
     out = [BREAK_BEGIN,
            f"`gomap break assign --grow` over {_k(n)} inserts: `build/debug/samples/grow --keys "
            f"{n} --seed 1` alone takes {alone:.3f} s (the same binary and arguments, no "
-           f"debugger). Whole sessions in batch mode, wall seconds, best of {rounds} rounds "
-           "run interleaved (alone, then each debugger: bare, no plugin, --grow, "
-           "--grow --same-size). Machine: " + machine() + ". Date: " + time.strftime('%Y-%m-%d %H:%M')
+           f"debugger; a private copy of the binary, index included). Whole sessions in batch "
+           f"mode, wall seconds, best of {rounds} rounds run interleaved (alone, then each "
+           "debugger: bare, no plugin, no plugin with the debugger's own breakpoint at "
+           "hashGrow's first instruction, --grow, --grow --same-size). Machine: " + machine() + ". Date: " + time.strftime('%Y-%m-%d %H:%M')
            + ". Command: `/usr/bin/python3 bench/plugin_bench.py" + (" --quick" if n < 1_000_000 else "")
            + "` (or `--only break`).", "",
            "| debugger | bare debugger (no program) | no plugin, no breakpoint | no plugin, "
