@@ -36,6 +36,7 @@ struct Checker {
   // allowMarks: evacuation marks may appear (old buckets only).
   bool chain(const void* array, std::uint8_t B, std::uintptr_t index, bool isOld) {
     bool afterRest = false;
+    bool oneSinceLive = false;  // an emptyOne after the chain's last live cell so far
     bool evac = evacuated(bucketAt(t, array, index));
     // Floyd: a hare two links ahead meets the tortoise only on a cycle.
     const bmap* hare = bucketAt(t, array, index);
@@ -51,9 +52,12 @@ struct Checker {
         if (evac) continue;
         if (isEmpty(top)) {
           if (top == emptyRest) afterRest = true;
+          else if (afterRest) return fail("emptyOne after emptyRest in bucket " + std::to_string(index));
+          else oneSinceLive = true;
           continue;
         }
         if (afterRest) return fail("live cell after emptyRest in bucket " + std::to_string(index));
+        oneSinceLive = false;
         const void* k = slotKey(t, b, i);
         live++;
         if (!reflexive(k)) continue;  // NaN: hash is random, nothing to check
@@ -63,6 +67,10 @@ struct Checker {
         seen.emplace_back(hash, k);
       }
     }
+    // Go's deletes keep the converse too: the cells after a chain's last live
+    // cell are all emptyRest (the delete that empties the tail walks back
+    // through the emptyOne cells before it).
+    if (oneSinceLive) return fail("emptyOne in the trailing empty run of bucket " + std::to_string(index));
     return true;
   }
 
