@@ -112,8 +112,24 @@ def fmt_n(n: int) -> str:
     return f"{n // 1000000}M" if n % 1000000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
+def _median(v: list[float]) -> float:
+    v = sorted(v)
+    return v[(len(v) - 1) // 2]
+
+
+def cell_medians(rows: list[Row]) -> tuple[dict[tuple, float], list[int]]:
+    """(keytype, workload, n, peer) -> ns, and the numbers of rounds seen.
+    A cell measured in several rounds (run.sh alternates the engine's and Go's
+    programs, so that a slow spell of a shared machine lands on both) gets the
+    median of the rounds' medians."""
+    runs: dict[tuple, list[float]] = {}
+    for r in rows:
+        runs.setdefault((r.keytype, r.workload, r.n, r.peer), []).append(r.median_ns)
+    return {k: _median(v) for k, v in runs.items()}, sorted({len(v) for v in runs.values()})
+
+
 def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
-    by = {(r.keytype, r.workload, r.n, r.peer): r.median_ns for r in rows}
+    by, rounds = cell_medians(rows)
     keys = sorted({(r.keytype, r.workload, r.n) for r in rows},
                   key=lambda k: (k[0] != "uint64", k[2], WORKLOAD_ORDER.index(k[1])
                                  if k[1] in WORKLOAD_ORDER else 99, k[1]))
@@ -124,7 +140,8 @@ def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
         out.append(f"Command: `{command}`  ")
     reps = sorted({r.reps for r in rows})
     what = "process CPU time" if clock == "cpu" else "wall-clock time"
-    out.append(f"Median of {'/'.join(map(str, reps))} runs per cell, milliseconds of {what}. Ratios are engine time / peer time "
+    over = "" if rounds == [1] else f", then the median over {'/'.join(map(str, rounds))} rounds"
+    out.append(f"Median of {'/'.join(map(str, reps))} runs per cell{over}, milliseconds of {what}. Ratios are engine time / peer time "
                "(below 1: the engine is faster); ✓/✗ against the targets: ≤ 0.8 vs Go, ≤ 1.5 vs absl, "
                "registry cost (engine / engine-norec) ≤ 1.05.")
     out.append("")

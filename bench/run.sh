@@ -4,7 +4,10 @@
 # and writes it (with machine and date) to bench/RESULTS.md.
 #
 #   bench/run.sh           1M (uint64 and string keys, 5 reps) and 10M (uint64, 3 reps)
-#   bench/run.sh --quick   1M only, 3 reps (about a minute)
+#   bench/run.sh --quick   1M only, 3 reps (about a minute a round)
+#   --rounds=R             alternate the engine's and Go's programs R times (default
+#                          3); each cell is the median over the rounds, so that a
+#                          slow spell of a shared machine lands on both sides
 #   --wall                 wall-clock time instead of process CPU time (the
 #                          default, which other jobs on the machine disturb less)
 #
@@ -14,11 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
 clock=cpu
+rounds=3
 for a in "$@"; do
   case "$a" in
     --quick) quick=1 ;;
     --wall) clock=wall ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --rounds=*) rounds=${a#--rounds=}
+      case "$rounds" in ''|*[!0-9]*|0) echo "bench/run.sh: bad --rounds '$rounds': want a positive number" >&2; exit 2 ;; esac ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$a' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -36,15 +42,18 @@ if gobench=$(bash bench/go/build.sh); then :; else
   gobench=""
 fi
 
-run() {  # run <name> <args...>: one engine_bench and one gobench pass
+run() {  # run <name> <args...>: $rounds rounds, each one engine_bench and one gobench pass
   local name=$1; shift
-  echo "== $name: engine_bench $*" >&2
-  "$bin" "$@" >"$out/engine_$name.tsv"
-  if [ -n "$gobench" ]; then
-    echo "== $name: gobench $*" >&2
-    # gobench spells its flags with one dash and the same names.
-    "$gobench" $(printf '%s\n' "$@" | sed 's/^--/-/') >"$out/go_$name.tsv"
-  fi
+  local r
+  for r in $(seq "$rounds"); do
+    echo "== $name round $r/$rounds: engine_bench $*" >&2
+    "$bin" "$@" >"$out/engine_${name}_$r.tsv"
+    if [ -n "$gobench" ]; then
+      echo "== $name round $r/$rounds: gobench $*" >&2
+      # gobench spells its flags with one dash and the same names.
+      "$gobench" $(printf '%s\n' "$@" | sed 's/^--/-/') >"$out/go_${name}_$r.tsv"
+    fi
+  done
 }
 
 if [ $quick = 1 ]; then
@@ -56,6 +65,7 @@ else
   cmd="bench/run.sh"
 fi
 [ $clock = wall ] && cmd="$cmd --wall"
+[ "$rounds" != 3 ] && cmd="$cmd --rounds=$rounds"
 
 python3 bench/report.py --out bench/RESULTS.md --command "$cmd" --clock $clock "$out"/*.tsv
 echo "(written to bench/RESULTS.md)" >&2

@@ -43,4 +43,20 @@ else
   echo "bench/smoke.sh: Go 1.19 not installed, go peer skipped" >&2
 fi
 python3 bench/report.py --check-only "${files[@]}" || fail "peers disagree"
+
+# Rounds (run.sh --rounds): a cell measured in three rounds shows the median
+# of the three, here the round whose times were doubled.
+awk -F'\t' 'BEGIN{OFS="\t"} {$5 = $5 * 2} {print}' "$out/engine.tsv" >"$out/engine-r2.tsv"
+awk -F'\t' 'BEGIN{OFS="\t"} {$5 = $5 * 3} {print}' "$out/engine.tsv" >"$out/engine-r3.tsv"
+python3 - "$out" <<'PY' || fail "report.py does not take the median over rounds"
+import sys
+sys.path.insert(0, "bench")
+import report
+out = sys.argv[1]
+one = report.read_tsv(f"{out}/engine.tsv")
+rows = one + [r for f in ("engine-r3.tsv", "engine-r2.tsv") for r in report.read_tsv(f"{out}/{f}")]
+by, rounds = report.cell_medians(rows)
+ok = rounds == [3] and all(by[(r.keytype, r.workload, r.n, r.peer)] == 2 * r.median_ns for r in one)
+sys.exit(0 if ok and "median over 3 rounds" in report.table(rows, "") else 1)
+PY
 echo "bench/smoke.sh: OK"
