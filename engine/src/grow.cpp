@@ -215,10 +215,38 @@ struct evacDst {
 // The body of evacuate, with the key and elem slot sizes known at compile
 // time for the common layouts (KS/ES 0: read them from t). Copying a slot is
 // then a move or two instead of a memcpy call per key and per elem.
+//
+// What the loop reads of t and h is read once, before it: the copies through
+// memcpy could alias them as far as the compiler knows, so it would reload
+// them for every cell. The hash is the engine's own inline when the slot size
+// says which one it is (as Go's evacuate_fast64/_faststr call theirs).
+template <std::size_t KS>
+[[gnu::always_inline]] inline std::uint64_t evacHash(HashFn hasher, std::uintptr_t seed, const void* k) {
+  const auto* p = static_cast<const std::uint8_t*>(k);
+  if constexpr (KS == 8) {
+    if (hasher == &memhash64) [[likely]] return memhash64Inline(load64(p), seed);
+  } else if constexpr (KS == 4) {
+    if (hasher == &memhash32) [[likely]] return memhash32Inline(load32(p), seed);
+  } else if constexpr (KS == 16) {
+    if (hasher == &strhash) [[likely]] {
+      const auto* str = static_cast<const String*>(k);
+      return memhashInline(str->str, static_cast<std::size_t>(str->len), seed);
+    }
+  }
+  return hasher(k, seed);
+}
+
 template <std::size_t KS, std::size_t ES>
 void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
   const std::size_t keysize = KS ? KS : t->keysize;
   const std::size_t elemsize = ES ? ES : t->elemsize;
+  // KS/ES > 0 only for inline slots (see evacuate).
+  const bool indirectKey = KS == 0 && t->indirectkey();
+  const bool indirectElem = ES == 0 && t->indirectelem();
+  const bool sameSize = isSameSizeGrow(h);
+  const bool iterating = (h->flags & iterator) != 0;
+  const HashFn hasher = t->hasher;
+  const auto seed = static_cast<std::uintptr_t>(h->hash0);
   bmap* b = bucketAt(t, h->oldbuckets, oldbucket);
   std::uintptr_t newbit = noldbuckets(h);
   if (!evacuated(b)) {
@@ -227,7 +255,7 @@ void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
     x->b = bucketAt(t, h->buckets, oldbucket);
     x->k = raw(x->b) + dataOffset;
     x->e = x->k + bucketCnt * keysize;
-    if (!isSameSizeGrow(h)) {
+    if (!sameSize) {
       evacDst* y = &xy[1];
       y->b = bucketAt(t, h->buckets, oldbucket + newbit);
       y->k = raw(y->b) + dataOffset;
@@ -243,11 +271,11 @@ void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
         if (top < minTopHash) fatal("bad map state");
         void* k = raw(b) + dataOffset + i * keysize;
         void* e = raw(b) + dataOffset + bucketCnt * keysize + i * elemsize;
-        void* k2 = t->indirectkey() ? *static_cast<void**>(k) : k;
+        void* k2 = indirectKey ? *static_cast<void**>(k) : k;
         std::uint8_t useY = 0;
-        if (!isSameSizeGrow(h)) {
-          std::uint64_t hash = hashOf(t, h, k2);
-          if ((h->flags & iterator) && !t->reflexivekey() && !t->key->equal(k2, k2)) {
+        if (!sameSize) {
+          std::uint64_t hash = evacHash<KS>(hasher, seed, k2);
+          if (iterating && !t->reflexivekey() && !t->key->equal(k2, k2)) {
             // NaN: its hash is random, so an iterator could not find it again.
             // Send it by the low tophash bit instead (reproducible) and give
             // it a fresh tophash.
@@ -266,11 +294,11 @@ void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
           dst->e = dst->k + bucketCnt * keysize;
         }
         tophashes(dst->b)[dst->i & (bucketCnt - 1)] = top;
-        if (t->indirectkey())
+        if (indirectKey)
           *reinterpret_cast<void**>(dst->k) = k2;  // the key itself does not move
         else
           std::memcpy(dst->k, k, keysize);
-        if (t->indirectelem())
+        if (indirectElem)
           *reinterpret_cast<void**>(dst->e) = *static_cast<void**>(e);
         else
           std::memcpy(dst->e, e, elemsize);
