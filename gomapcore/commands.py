@@ -4,6 +4,13 @@ A command is a name, an argparse parser (prog "gomap NAME"), a one-line summary
 and run(target, args) -> str. dispatch() parses a command line with shlex and
 turns every failure into one GomapError line, so neither debugger ever shows a
 Python traceback (set GOMAP_DEBUG=1 to see one).
+
+Importing this module (what both adapters do when they load) imports only
+argparse and gomapcore.target: registering the commands and printing their help
+need nothing more. Each command imports the modules that do its work (render,
+snapshot, layout, heapview, breaks, follow, regs, stepping, ...) when it runs,
+so a debugger session that never says `gomap` does not pay for them.
+tests/core/test_lazy_imports.py keeps it that way.
 """
 from __future__ import annotations
 
@@ -13,12 +20,20 @@ import re
 import shlex
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-from . import render
-from .layout import MapRef, resolve_map
-from .snapshot import Snapshot, take_snapshot
 from .target import GomapError, Target, Value
+
+if TYPE_CHECKING:  # annotations only: importing them is what a command does when it runs
+    from .layout import MapRef
+    from .snapshot import Snapshot
+
+# Defaults that the parsers show in their help, copied here so that building the
+# parsers imports none of the modules they come from; test_lazy_imports.py checks
+# that each still equals its source.
+DEFAULT_ENTRIES = 64            # render.DEFAULT_ENTRIES (Delve's MaxArrayValues)
+HEAP_BY_CHOICES = ("map", "role", "B")   # heapview.BY_CHOICES
+STEP_MAX_LINES = 400            # stepping.MAX_LINES
 
 
 class _HelpRequested(Exception):
@@ -73,6 +88,7 @@ def command(name: str, summary: str, description: str = ""):
 # --- shared helpers --------------------------------------------------------------
 
 def evaluate_map(target: Target, expr: str, type_str: Optional[str]) -> MapRef:
+    from .layout import resolve_map
     expr = expr.strip()
     if not expr:
         raise GomapError("an expression naming a map is needed")
@@ -104,6 +120,7 @@ def _refuse_integer(expr: str, value: Value) -> None:
 
 
 def snapshot_of(target: Target, expr: str, type_str: Optional[str] = None) -> Snapshot:
+    from .snapshot import take_snapshot
     return take_snapshot(target, evaluate_map(target, expr, type_str))
 
 
@@ -120,8 +137,8 @@ def _expr_arg(p: ArgParser) -> None:
          "Print a map in Delve's format. -v adds the hmap header and growth progress.")
 def _print(p: ArgParser):
     g = p.add_mutually_exclusive_group()
-    g.add_argument("-n", type=int, default=render.DEFAULT_ENTRIES, metavar="N",
-                   help=f"show at most N entries (default {render.DEFAULT_ENTRIES})")
+    g.add_argument("-n", type=int, default=DEFAULT_ENTRIES, metavar="N",
+                   help=f"show at most N entries (default {DEFAULT_ENTRIES})")
     g.add_argument("--all", action="store_true", help="show every entry, strings in full")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="header: len, B, flags, hash0, buckets, oldbuckets, nevacuate, noverflow, growth")
@@ -129,6 +146,7 @@ def _print(p: ArgParser):
     _expr_arg(p)
 
     def run(target: Target, a: argparse.Namespace) -> str:
+        from . import render
         if a.n is not None and a.n < 0:
             raise GomapError("-n must be 0 or more")
         snap = snapshot_of(target, " ".join(a.expr), a.type)
@@ -277,15 +295,17 @@ class MapSummary:
         return iter((self.line, self.children))
 
 
-def summarize(target: Target, value: Value, limit: Optional[int] = render.DEFAULT_ENTRIES) -> MapSummary:
+def summarize(target: Target, value: Value, limit: Optional[int] = DEFAULT_ENTRIES) -> MapSummary:
     """The pretty-printers' view of a map: at most `limit` entries as children
     (None: all), and the map's whole entry count."""
+    from . import grow, render
+    from .layout import resolve_map
+    from .snapshot import take_snapshot
     ref = resolve_map(target, value)
     snap = take_snapshot(target, ref)
     go_name = ref.layout.go_name
     if snap.hmap is None:
         return MapSummary(go_name, render.delve_line(go_name, [], 0, nil=True), [], None)
-    from . import grow
     entries = grow.live_entries(snap)
     shown = entries if limit is None else entries[:limit]
     pairs = render.decode(snap, shown, render.codecs_for(snap, render.DEFAULT_STRING_LIMIT))
@@ -385,7 +405,6 @@ def _heap_run_timeline(target: Target, a: argparse.Namespace) -> str:
 
 
 def _build_heap() -> None:
-    from .heapview import BY_CHOICES
     p = _HeapParser(prog="gomap heap",
                     description="Lifetimes of map memory from the gomap engine's heap registry: "
                                 "what is live, OLD (the old array of an unfinished grow), GARBAGE "
@@ -407,11 +426,11 @@ def _build_heap() -> None:
     sp = view("inuse", "live map memory grouped, like pprof -inuse_space; OLD and GARBAGE marked",
               _heap_run_inuse)
     map_opts(sp, "only this map (without a registry, e.g. a Go program: the memory it reaches)")
-    sp.add_argument("--by", choices=BY_CHOICES, default="map", help="group by (default: map)")
+    sp.add_argument("--by", choices=HEAP_BY_CHOICES, default="map", help="group by (default: map)")
     sp = view("allocs", "everything ever allocated, freed included, and the difference from inuse",
               _heap_run_allocs)
     map_opts(sp, "only this map")
-    sp.add_argument("--by", choices=BY_CHOICES, default="map", help="group by (default: map)")
+    sp.add_argument("--by", choices=HEAP_BY_CHOICES, default="map", help="group by (default: map)")
     sp = view("block", "what an address belongs to: map, array, bucket, slot, lifetime, pointers",
               _heap_run_block)
     map_opts(sp, "the owning map, for its type: exact bucket size and slot")
@@ -445,10 +464,6 @@ class _SubcommandParser(ArgParser):
 
 
 def _build_follow() -> None:
-    from . import breaks, follow, regs, stepping
-    from .keys import key_type_from_desc, parse_key
-    from .layout import go_type_name
-
     def resolve(target: Target, expr: str) -> MapRef:
         return evaluate_map(target, expr, None)
 
@@ -477,6 +492,7 @@ def _build_follow() -> None:
     p.subs["delete"] = sp
 
     def run_break(target: Target, a: argparse.Namespace) -> str:
+        from . import breaks
         if a.sub == "list":
             return breaks.list_stops(target)
         if a.sub == "delete":
@@ -499,6 +515,9 @@ def _build_follow() -> None:
         wp.add_argument("--type", dest="type", metavar="T", help="the map's type for an address")
 
         def run(target: Target, a: argparse.Namespace) -> str:
+            from . import follow
+            from .keys import key_type_from_desc, parse_key
+            from .layout import go_type_name
             ref = evaluate_map(target, a.expr, a.type)
             if a.key is not None:
                 if a.fields:
@@ -516,6 +535,7 @@ def _build_follow() -> None:
         rp.add_argument("--json", action="store_true", help="JSON instead of text")
 
         def run(target: Target, a: argparse.Namespace) -> str:
+            from . import regs
             r = regs.decode_call(target)
             return regs.render_json(r) if a.json else regs.render_text(r)
         return run
@@ -525,14 +545,21 @@ def _build_follow() -> None:
              "in map terms: bucket chosen, growWork done, slot found, overflow taken, grow started, "
              "key inserted.")
     def _step(sp2: ArgParser):
-        sp2.add_argument("--max-lines", type=int, default=stepping.MAX_LINES,
+        sp2.add_argument("--max-lines", type=int, default=STEP_MAX_LINES,
                          help="give up after this many lines")
-        return lambda target, a: stepping.step(target, a.max_lines)
+
+        def run(target: Target, a: argparse.Namespace) -> str:
+            from . import stepping
+            return stepping.step(target, a.max_lines)
+        return run
 
     @command("frame", "the current mapassign's locals in map terms",
              "Show hash, bucket, b, the chosen slot and elem of the mapassign in the selected frame.")
     def _frame(fp: ArgParser):
-        return lambda target, a: stepping.frame(target)
+        def run(target: Target, a: argparse.Namespace) -> str:
+            from . import stepping
+            return stepping.frame(target)
+        return run
 
 
 _build_follow()
