@@ -11,7 +11,7 @@ import shutil
 import subprocess
 
 from . import grow
-from .snapshot import MIN_TOP_HASH, Snapshot, flags_text
+from .snapshot import MIN_TOP_HASH, BucketArray, Hmap, Node, Snapshot, flags_text
 from .target import GomapError
 
 NEW_COLOR, OLD_COLOR, EVAC_COLOR = "#b7e4b0", "#f6c28b", "#dddddd"
@@ -24,52 +24,30 @@ def _esc(s: str) -> str:
     return s
 
 
+def _live(node: Node) -> int:
+    return sum(1 for t in node.tophash if t >= MIN_TOP_HASH)
+
+
 def to_dot(snap: Snapshot) -> str:
     lay = snap.layout
     h = snap.hmap
-    out = ["digraph gomap {", "  rankdir=LR;", '  node [shape=record, fontname="monospace", fontsize=10];']
+    out = ["digraph gomap {", "  newrank=true;",
+           '  node [shape=box, fontname="monospace", fontsize=10];']
     if h is None:
-        out.append(f'  hmap [label="{_esc(lay.go_name)}|nil"];')
+        out.append(f'  hmap [shape=record, label="{_esc(lay.go_name)}|nil"];')
         out.append("}")
         return "\n".join(out)
-    out.append(f'  hmap [label="{{{_esc(lay.go_name)}|hmap {h.addr:#x}|count {h.count}|B {h.B}|'
+    # Records only for the hmap: Graphviz loses flat edges between record nodes.
+    out.append(f'  hmap [shape=record, label="{_esc(lay.go_name)}|hmap {h.addr:#x}|count {h.count}|B {h.B}|'
                f'flags {_esc(flags_text(h.flags))}|noverflow {h.noverflow}|nevacuate {h.nevacuate}|'
-               f'<b> buckets {h.buckets:#x}|<o> oldbuckets {h.oldbuckets:#x}}}"];')
-    for label, arr, color in (("new", snap.new, NEW_COLOR), ("old", snap.old, OLD_COLOR)):
-        if arr is None:
-            continue
-        out.append(f"  subgraph cluster_{label} {{")
-        out.append(f'    label="{label.upper()} array {arr.base:#x} ({arr.nbuckets} buckets)";')
-        out.append(f'    style=filled; fillcolor="{color}40";')
-        for b in arr.buckets:
-            fill = color
-            note = ""
-            if label == "old":
-                if grow.evacuated(b):
-                    fill, note = EVAC_COLOR, "\\nevacuated " + grow.evacuation_summary(b)
-                else:
-                    note = "\\npending"
-                if b.index == h.nevacuate:
-                    note += "\\n(nevacuate)"
-            live = sum(1 for t in b.chain[0].tophash if t >= MIN_TOP_HASH)
-            out.append(f'    {label}{b.index} [label="{label.upper()}[{b.index}]\\n{b.chain[0].addr:#x}'
-                       f'\\n{live} live{note}", style=filled, fillcolor="{fill}"];')
-        out.append("  }")
-        port = "b" if label == "new" else "o"
-        if arr.buckets:
-            out.append(f"  hmap:{port} -> {label}0;")
-        for b in arr.buckets:
-            prev = f"{label}{b.index}"
-            for pos, n in enumerate(b.chain[1:], 1):
-                name = f"{label}{b.index}_o{pos}"
-                live = sum(1 for t in n.tophash if t >= MIN_TOP_HASH)
-                style = "dashed,filled" if n.preallocated else "filled"
-                tag = "\\npreallocated" if n.preallocated else ""
-                out.append(f'  {name} [label="overflow {n.addr:#x}\\n{live} live{tag}", '
-                           f'style="{style}", fillcolor="{color}"];')
-                out.append(f"  {prev} -> {name};")
-                prev = name
+               f'<o> oldbuckets {h.oldbuckets:#x}|<b> buckets {h.buckets:#x}"];')
+    # The old array is declared first so that Graphviz draws it left of the new one.
+    for label, arr, color in (("old", snap.old, OLD_COLOR), ("new", snap.new, NEW_COLOR)):
+        if arr is not None:
+            out.extend(_array(h, label, arr, color))
     if snap.old is not None and snap.new is not None:
+        for j in range(min(snap.old.nbuckets, snap.new.nbuckets)):
+            out.append(f"  {{ rank=same; old{j}; new{j}; }}")
         for b in snap.old.buckets:
             if grow.evacuated(b):
                 how = grow.evacuation_summary(b)
@@ -80,6 +58,52 @@ def to_dot(snap: Snapshot) -> str:
                     out.append(f'  old{b.index} -> new{y} [style=dotted, label="Y"];')
     out.append("}")
     return "\n".join(out)
+
+
+def _array(h: Hmap, label: str, arr: BucketArray, color: str) -> list[str]:
+    """One array as a column: bucket i on row i, its overflow chain beside it.
+
+    Rows are ranks (top to bottom) tied by invisible edges bucket i -> bucket i+1, the one
+    order Graphviz never trades for fewer crossings; within a rank it does reorder, so
+    ordering=out, rank=same chains and the like did not keep NEW[0], NEW[1], ... in order.
+    Old bucket j shares a row with new bucket j, so X edges are level and Y edges go down.
+    """
+    out = [f"  subgraph cluster_{label} {{",
+           f'    label="{label.upper()} array {arr.base:#x} ({arr.nbuckets} buckets)";',
+           f'    style=filled; fillcolor="{color}40";']
+    for b in arr.buckets:
+        fill, note = color, ""
+        if label == "old":
+            if grow.evacuated(b):
+                fill, note = EVAC_COLOR, "\\nevacuated " + grow.evacuation_summary(b)
+            else:
+                note = "\\npending"
+            if b.index == h.nevacuate:
+                note += "\\n(nevacuate)"
+        out.append(f'    {label}{b.index} [label="{label.upper()}[{b.index}]\\n{b.chain[0].addr:#x}'
+                   f'\\n{_live(b.chain[0])} live{note}", group={label}, style=filled, fillcolor="{fill}"];')
+    # Overflow buckets stand in the cluster too, on their head's row: the chain reads
+    # left to right beside its bucket and never crosses the other array.
+    links = []
+    for b in arr.buckets:
+        chain = [f"{label}{b.index}"]
+        for pos, n in enumerate(b.chain[1:], 1):
+            name = f"{label}{b.index}_o{pos}"
+            style = "dashed,filled" if n.preallocated else "filled"
+            tag = "\\npreallocated" if n.preallocated else ""
+            out.append(f'    {name} [label="overflow {n.addr:#x}\\n{_live(n)} live{tag}", '
+                       f'style="{style}", fillcolor="{color}"];')
+            links.append(f"  {chain[-1]} -> {name};")
+            chain.append(name)
+        if len(chain) > 1:
+            out.append(f"    {{ rank=same; {'; '.join(chain)}; }}")
+    if arr.nbuckets > 1:
+        out.append("    " + " -> ".join(f"{label}{i}" for i in range(arr.nbuckets)) + " [style=invis];")
+    out.append("  }")
+    if arr.nbuckets:
+        out.append(f"  hmap:{'b' if label == 'new' else 'o'} -> {label}0;")
+    out.extend(links)
+    return out
 
 
 def write_dot(text: str, path: str) -> str:
