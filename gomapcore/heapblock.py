@@ -248,6 +248,32 @@ def _lifetime(r: HeapRecord) -> str:
     return s
 
 
+def owner_bucket_sizes(st: HeapView, r: HeapRecord) -> list:
+    """Bucket sizes consistent with every allocation of r's map: each of its bucket
+    arrays (a grow keeps the bucket size, so earlier and later arrays narrow it) and
+    its overflow buckets. The hmap cannot settle the rest: like Go's, it does not
+    record its maptype (every map call is handed the type instead)."""
+    mine = [o for o in st.reg.records if o.owner == r.owner]
+    ovf = {o.size for o in mine if o.role == 3}
+    sizes = bucket_size_candidates(r, ovf)
+    for o in mine:
+        if o.role == 2 and o is not r and len(sizes) > 1:
+            narrowed = [bs for bs in sizes if bs in bucket_size_candidates(o, ovf)]
+            sizes = narrowed or sizes    # a record that fits none is not evidence
+    return sizes
+
+
+def _coarse_part(off: int, bs: int) -> tuple:
+    """(field, slot) that a bucket of bs bytes gives offset off without its type."""
+    if off >= bs:
+        return "slack", None
+    if off < DATA_OFFSET:
+        return "tophash", off
+    if off >= bs - 8:
+        return "overflow", None
+    return "keys/elems", None
+
+
 def _place_in_bucket(st: HeapView, r: HeapRecord, addr: int, h: Optional[Hmap], g,
                      d: dict) -> None:
     if r.role == 2:
@@ -261,8 +287,7 @@ def _place_in_bucket(st: HeapView, r: HeapRecord, addr: int, h: Optional[Hmap], 
     if g is not None:
         sizes, d["bucket_size_source"] = [g.bucketsize], "type"
     elif r.role == 2:
-        ovf = {o.size for o in st.reg.records if o.owner == r.owner and o.role == 3}
-        sizes = bucket_size_candidates(r, ovf)
+        sizes = owner_bucket_sizes(st, r)
         d["bucket_size_source"] = "registry" if len(sizes) == 1 else "ambiguous"
     else:
         sizes, d["bucket_size_source"] = [], None
@@ -289,6 +314,13 @@ def _place_in_bucket(st: HeapView, r: HeapRecord, addr: int, h: Optional[Hmap], 
         d["bucket_kind"] = "preallocated overflow"
     elif bs is not None:
         d["bucket_kind"] = "slack"   # size-class rounding past the last bucket
+    if g is None and d["bucket_kind"] in ("bucket", "preallocated overflow"):
+        # Without the type, the sizes still left may agree on the part of the bucket:
+        # tophash lies first and the overflow pointer last, whatever the key and elem
+        # sizes; only the split between keys and elems needs the type.
+        parts = {_coarse_part(off - idx * b, b) for b in sizes}
+        if len(parts) == 1 and next(iter(parts))[0] != "slack":
+            d["field"], d["slot"] = parts.pop()
     if bs is None:
         return
     d["bucket_offset"] = off - idx * bs
@@ -314,16 +346,22 @@ def _bucket_words(r: HeapRecord, d: dict) -> str:
         if d["bucket"] is None:
             sizes = d.get("bucket_sizes") or []
             s += (", bucket unknown: bucket size could be " + "/".join(map(str, sizes))
-                  + " (give the map's type: --map EXPR)") if sizes else ", bucket size unknown"
+                  + " (neither the registry nor the hmap records the map's type;"
+                  + " give it with --map EXPR)") if sizes else ", bucket size unknown"
         else:
             kind = d["bucket_kind"] or "bucket"
             s += f", {kind} {d['bucket']}"
             if d["bucket_size"] is None:
                 s += (" (bucket size " + " or ".join(map(str, d.get("bucket_sizes") or []))
-                      + "; slot needs the map's type: --map EXPR)")
+                      + ": neither the registry nor the hmap records the map's type;"
+                      + " give it with --map EXPR)")
             if d["evacuated"] is not None:
                 s += " (evacuated)" if d["evacuated"] else " (not yet evacuated)"
-    if d["field"] is not None:
+    if d["field"] == "keys/elems":
+        s += ", in the keys/elems area" + (
+            f" +{d['bucket_offset']} in the bucket" if d.get("bucket_offset") is not None else "")
+        s += " (key or elem, and which slot, need the map's type: --map EXPR)"
+    elif d["field"] is not None:
         s += f", {d['field']}" + (f"[{d['slot']}]" if d["slot"] is not None else "")
     elif d.get("bucket_offset") is not None:
         s += f", +{d['bucket_offset']} in the bucket (slot needs the map's type: --map EXPR)"
