@@ -343,3 +343,29 @@ def test_registry_read_time_is_reported(debugger, record_property):
     print(f"\n{debugger}: `{cmd}` over {records} registry records: {secs:.3f} s")
     record_property(f"{debugger}_heap_inuse_seconds", secs)
     assert secs < 120  # a hang guard only: the figure is reported, not asserted
+
+
+# --- block without --map: what the registry alone can name -----------------------------
+
+def test_block_without_map_names_what_every_possible_bucket_size_agrees_on(debugger):
+    """maps[1] at "grown" (B=4, grown from B=0): 136- and 144-byte buckets round to the
+    same size class at every B it had, so the registry leaves both; bucket 0's tophash
+    is the same bytes either way, and the output says which sizes remain and why."""
+    _need(debugger)
+    binary = dbg.sample("many_maps")
+    start = ["break checkpoint", "run"] if debugger == "gdb" else \
+        ["breakpoint set -n checkpoint", "process launch"]
+    buckets = "maps._M_impl._M_start[1].h->buckets"
+    tophash = f"gomap heap block --json (char*){buckets} + 5"
+    middle = f"gomap heap block --json (char*){buckets} + 200"
+    text = f"gomap heap block (char*){buckets} + 5"
+    run = dbg.run(debugger, binary, MANY_ARGS,
+                  start + ["continue"] + _up_to_main(debugger) + [tophash, middle, text])
+    got = run.json(tophash)
+    assert got["record"]["B"] == 4 and got["bucket_sizes"] == [136, 144], got
+    assert (got["bucket"], got["field"], got["slot"]) == (0, "tophash", 5)
+    mid = run.json(middle)
+    assert (mid["bucket"], mid["field"], mid["slot"]) == (1, "keys/elems", None)
+    line = run.out(text).strip().splitlines()[0]
+    assert "bucket 0 (bucket size 136 or 144" in line and "tophash[5]" in line, line
+    assert not _TRACEBACK.search(run.raw)
