@@ -2,7 +2,8 @@
 
 New buckets are green, old ones orange (evacuated old buckets greyed), preallocated
 overflow buckets dashed; an old bucket's evacuation is drawn as dotted edges to
-its X and Y buckets.
+its X and Y buckets. Each array is a column in index order (row i = bucket i, old
+bucket j beside new bucket j), each overflow chain on its head's row.
 """
 from __future__ import annotations
 
