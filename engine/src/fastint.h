@@ -31,13 +31,7 @@ void* fastElemAt(const maptype* t, const bmap* b, std::uintptr_t i) {
 // memhash64/memhash32 (Go's fast paths call t.hasher; the values are equal).
 template <class U>
 [[gnu::always_inline]] inline std::uint64_t fastHash(const maptype* t, const hmap* h, U key) {
-  auto seed = static_cast<std::uintptr_t>(h->hash0);
-  if constexpr (sizeof(U) == 8) {
-    if (t->hasher == &memhash64) [[likely]] return memhash64Inline(key, seed);
-  } else {
-    if (t->hasher == &memhash32) [[likely]] return memhash32Inline(key, seed);
-  }
-  return t->hasher(&key, seed);
+  return hashBy<sizeof(U)>(t->hasher, static_cast<std::uintptr_t>(h->hash0), &key);
 }
 
 template <class U>

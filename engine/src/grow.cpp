@@ -219,23 +219,7 @@ struct evacDst {
 // What the loop reads of t and h is read once, before it: the copies through
 // memcpy could alias them as far as the compiler knows, so it would reload
 // them for every cell. The hash is the engine's own inline when the slot size
-// says which one it is (as Go's evacuate_fast64/_faststr call theirs).
-template <std::size_t KS>
-[[gnu::always_inline]] inline std::uint64_t evacHash(HashFn hasher, std::uintptr_t seed, const void* k) {
-  const auto* p = static_cast<const std::uint8_t*>(k);
-  if constexpr (KS == 8) {
-    if (hasher == &memhash64) [[likely]] return memhash64Inline(load64(p), seed);
-  } else if constexpr (KS == 4) {
-    if (hasher == &memhash32) [[likely]] return memhash32Inline(load32(p), seed);
-  } else if constexpr (KS == 16) {
-    if (hasher == &strhash) [[likely]] {
-      const auto* str = static_cast<const String*>(k);
-      return memhashInline(str->str, static_cast<std::size_t>(str->len), seed);
-    }
-  }
-  return hasher(k, seed);
-}
-
+// says which one it is (hashBy; Go has evacuate_fast64/_faststr for that).
 template <std::size_t KS, std::size_t ES>
 void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
   const std::size_t keysize = KS ? KS : t->keysize;
@@ -274,7 +258,7 @@ void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
         void* k2 = indirectKey ? *static_cast<void**>(k) : k;
         std::uint8_t useY = 0;
         if (!sameSize) {
-          std::uint64_t hash = evacHash<KS>(hasher, seed, k2);
+          std::uint64_t hash = hashBy<KS>(hasher, seed, k2);
           if (iterating && !t->reflexivekey() && !t->key->equal(k2, k2)) {
             // NaN: its hash is random, so an iterator could not find it again.
             // Send it by the low tophash bit instead (reproducible) and give

@@ -111,19 +111,29 @@ inline bmap* readBucket(const maptype* t, const hmap* h, std::uint64_t hash) {
   return b;
 }
 
-// t->hasher(key, hash0). When the hasher is one of the engine's own, its body
-// is inlined instead of called through the pointer: same values, no indirect
-// call per key (a maptype may carry any other hasher; that one is called).
-inline std::uint64_t hashOf(const maptype* t, const hmap* h, const void* key) {
-  HashFn f = t->hasher;
-  auto seed = static_cast<std::uintptr_t>(h->hash0);
-  if (f == &memhash64) return memhash64Inline(load64(static_cast<const std::uint8_t*>(key)), seed);
-  if (f == &memhash32) return memhash32Inline(load32(static_cast<const std::uint8_t*>(key)), seed);
-  if (f == &strhash) {
-    const auto* s = static_cast<const String*>(key);
-    return memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
-  }
+// f(key, seed). When f is one of the engine's own hashers, its body is inlined
+// instead of called through the pointer: same values, no indirect call per
+// key (a maptype may carry any other hasher; that one is called). KS, when
+// the caller knows the key's size, leaves only the own hasher a key of that
+// size can have (8: memhash64, 4: memhash32, 16: strhash).
+template <std::size_t KS = 0>
+[[gnu::always_inline]] inline std::uint64_t hashBy(HashFn f, std::uintptr_t seed, const void* key) {
+  const auto* p = static_cast<const std::uint8_t*>(key);
+  if constexpr (KS == 0 || KS == 8)
+    if (f == &memhash64) [[likely]] return memhash64Inline(load64(p), seed);
+  if constexpr (KS == 0 || KS == 4)
+    if (f == &memhash32) [[likely]] return memhash32Inline(load32(p), seed);
+  if constexpr (KS == 0 || KS == sizeof(String))
+    if (f == &strhash) [[likely]] {
+      const auto* s = static_cast<const String*>(key);
+      return memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
+    }
   return f(key, seed);
+}
+
+// t->hasher(key, hash0), the engine's own hashers inline.
+inline std::uint64_t hashOf(const maptype* t, const hmap* h, const void* key) {
+  return hashBy(t->hasher, static_cast<std::uintptr_t>(h->hash0), key);
 }
 
 // hash.cpp

@@ -41,10 +41,7 @@ void* strElemAt(const maptype* t, const bmap* b, std::uintptr_t i) {
 
 // t->hasher, with the engine's strhash inlined (same values).
 [[gnu::always_inline]] inline std::uint64_t strHash(const maptype* t, const hmap* h, const String& key) {
-  auto seed = static_cast<std::uintptr_t>(h->hash0);
-  if (t->hasher == &strhash) [[likely]]
-    return memhashInline(key.str, static_cast<std::size_t>(key.len), seed);
-  return t->hasher(&key, seed);
+  return hashBy<sizeof(String)>(t->hasher, static_cast<std::uintptr_t>(h->hash0), &key);
 }
 
 // Everything but the common case (see faststrAccess): nil/empty map, a
