@@ -28,8 +28,12 @@ if [ -f tests/go/build.sh ]; then
 fi
 
 if [ -f bench/CMakeLists.txt ]; then
-  step "build: release (benchmarks, smoke run only)"
+  step "build: release (engine tests over the inline fast paths; benchmarks, smoke run only)"
   bash scripts/build.sh release
+  # The release build has its own inline fast paths (NDEBUG): the engine's
+  # tests run over them too.
+  step "test: release (ctest)"
+  ctest --preset release -j "$(nproc)"
   if [ -x bench/smoke.sh ]; then bash bench/smoke.sh; fi
 fi
 

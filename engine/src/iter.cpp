@@ -183,9 +183,13 @@ next:
     std::uint8_t top = tophashes(b)[offi];
     if (isEmpty(top) || top == evacuatedEmpty) continue;
     void* k = slotKey(t, b, offi);
-    void* e = elemAt(t, b, offi);
-    bool reflexive = t->reflexivekey() || t->key->equal(k, k);
-    if (checkBucket != noCheck && !isSameSizeGrow(h)) {
+    // Whether k == k (false only for NaNs) is asked only where the answer
+    // matters: per cell it is a call through the key type's equal.
+    const bool filtering = checkBucket != noCheck && !isSameSizeGrow(h);
+    const bool moved = top == evacuatedX || top == evacuatedY;
+    bool reflexive = true;
+    if ((filtering || moved) && !t->reflexivekey()) reflexive = t->key->equal(k, k);
+    if (filtering) {
       // Reading an old bucket for a new one: only keys that go there.
       if (reflexive) {
         std::uint64_t hash = hashOf(t, h, k);
@@ -196,11 +200,10 @@ next:
         if ((checkBucket >> (it->B - 1)) != static_cast<std::uintptr_t>(top & 1)) continue;
       }
     }
-    if ((top != evacuatedX && top != evacuatedY) || !reflexive) {
+    if (!moved || !reflexive) {
       // The data is here (or is a NaN that no lookup could find anyway).
       it->key = k;
-      if (t->indirectelem()) e = *static_cast<void**>(e);
-      it->elem = e;
+      it->elem = slotElem(t, b, offi);
     } else {
       // Moved by a grow: the live map has the current elem, or knows the key
       // was deleted or replaced meanwhile.

@@ -209,3 +209,80 @@ TEST_CASE("gomap_active_iterators lists every open iterator, newest first, until
   m.drop();
   e.drop();
 }
+
+namespace {
+
+// Go's fields of two iterators are equal (the engine's list links are not).
+void checkSameState(const hiter& a, const hiter& b) {
+  REQUIRE(a.key == b.key);
+  REQUIRE(a.elem == b.elem);
+  REQUIRE(a.bptr == b.bptr);
+  REQUIRE(a.i == b.i);
+  REQUIRE(a.bucket == b.bucket);
+  REQUIRE(a.wrapped == b.wrapped);
+  REQUIRE(a.checkBucket == b.checkBucket);
+}
+
+// Map<K,V>'s range loop (whose common steps are inline in release builds,
+// map.h) against the type-erased mapiternext, in lockstep from the same
+// start: after every step both must hold the same entry and hiter state.
+// `between(step)` may write to the map between steps (both see it).
+template <class K, class V, class Between>
+std::size_t lockstep(const gomap::Map<K, V>& m, Between&& between) {
+  auto typed = m.begin();
+  hiter raw = *typed.raw();
+  raw.next_active = raw.prev_active = nullptr;  // an unlinked copy
+  std::size_t steps = 0;
+  while (typed != m.end()) {
+    checkSameState(*typed.raw(), raw);
+    between(steps++);
+    ++typed;
+    mapiternext(&raw);
+  }
+  checkSameState(*typed.raw(), raw);
+  REQUIRE(raw.key == nullptr);
+  return steps;
+}
+
+}  // namespace
+
+TEST_CASE("a typed range loop steps exactly as mapiternext: chains, holes, grows, deletes") {
+  set_hash_seed(7);
+  SUBCASE("plain, with overflow chains and emptyOne holes") {
+    for (std::int64_t n : {1, 8, 13, 200, 5000}) {
+      CAPTURE(n);
+      I64Map m = I64Map::make();
+      for (std::int64_t i = 0; i < n; i++) m.set(i * 977, i);
+      for (std::int64_t i = 0; i < n; i += 3) m.erase(i * 977);  // holes in every bucket
+      CHECK(lockstep(m, [](std::size_t) {}) == static_cast<std::size_t>(m.len()));
+      m.drop();
+    }
+  }
+  SUBCASE("a grow starts during the loop, and the loop started during a grow") {
+    I64Map m = I64Map::make();
+    std::int64_t next = 0;
+    for (; next < 53; next++) m.set(next, next);  // the 53rd insert will grow (B=3)
+    lockstep(m, [&](std::size_t) {
+      for (int j = 0; j < 3; j++, next++) m.set(next * 131, next);  // grows, evacuates
+    });
+    // Mid-grow: the next grow has started and has old buckets left to move.
+    while (m.header()->oldbuckets == nullptr) m.set(7 * next++, 0);
+    lockstep(m, [&](std::size_t s) {
+      if (s % 2) m.erase((s / 2) * 131);
+      else m.set(100000 + static_cast<std::int64_t>(s), 1);
+    });
+    m.drop();
+  }
+  SUBCASE("strings and indirect keys and elems") {
+    gomap::Map<gomap::String, std::int64_t> s = gomap::Map<gomap::String, std::int64_t>::make();
+    for (int i = 0; i < 300; i++) s.set(gomap::String::make("k" + std::to_string(i)), i);
+    lockstep(s, [](std::size_t) {});
+    s.drop();
+    auto big = gomap::Map<gt::Key136, gt::Elem200>::make();
+    for (std::uint64_t i = 0; i < 100; i++) big.set(gt::Key136::of(i), gt::Elem200{{i}});
+    lockstep(big, [](std::size_t) {});
+    big.drop();
+  }
+  clear_hash_seed();
+  gc();
+}
