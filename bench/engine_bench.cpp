@@ -117,71 +117,117 @@ class Runner {
   explicit Runner(const Options& o) : opt(o) {}
   std::vector<Result> results;
 
-  // Time body() `reps` times; body returns the workload's checksum.
-  void measure(const std::string& peer, const char* keytype, const char* workload,
-               std::size_t n, const std::function<std::uint64_t()>& setup,
-               const std::function<std::uint64_t()>& body,
-               const std::function<void()>& teardown) {
+  // One workload for a group of peers, interleaved: rep r of every peer runs
+  // before rep r+1 of any, in forward order on even reps and backward on odd
+  // ones (A B, B A, ...). A slow spell of this shared machine then lands on
+  // every peer of the group alike, which is what a ratio between them (the
+  // registry's cost: engine against engine-norec) needs. enter(p) runs before
+  // each of peer p's reps, off the clock. Every body returns the workload's
+  // checksum.
+  struct Job {
+    std::function<std::uint64_t()> setup, body;
+    std::function<void()> teardown;
+  };
+  void measure(const std::vector<std::string>& peers, const std::function<void(std::size_t)>& enter,
+               const char* keytype, const char* workload, std::size_t n,
+               const std::function<Job(std::size_t)>& job) {
     if (!opt.only.empty() && std::string(workload).find(opt.only) == std::string::npos) return;
-    Result r{peer, keytype, workload, n, {}, 0, true};
-    for (int rep = 0; rep < opt.reps; rep++) {
-      if (setup) setup();
-      double t0 = now_ns();
-      std::uint64_t c = body();
-      double t1 = now_ns();
-      if (teardown) teardown();
-      if (rep == 0) r.checksum = c;
-      else if (c != r.checksum) r.stable = false;
-      r.ns.push_back(t1 - t0);
+    const std::size_t np = peers.size();
+    std::vector<Result> rs;
+    std::vector<Job> jobs;
+    for (std::size_t p = 0; p < np; p++) {
+      rs.push_back(Result{peers[p], keytype, workload, n, {}, 0, true});
+      jobs.push_back(job(p));
     }
-    if (peer == opt.inject_fault && std::string(workload) == "lookup_inorder") r.checksum ^= 1;
-    std::fprintf(stderr, "  %-13s %-6s %-16s n=%-9zu %9.2f ms\n", peer.c_str(), keytype, workload,
-                 n, median(r.ns) / 1e6);
-    results.push_back(std::move(r));
+    for (int rep = 0; rep < opt.reps; rep++) {
+      for (std::size_t q = 0; q < np; q++) {
+        std::size_t p = rep % 2 ? np - 1 - q : q;
+        Result& r = rs[p];
+        enter(p);
+        if (jobs[p].setup) jobs[p].setup();
+        double t0 = now_ns();
+        std::uint64_t c = jobs[p].body();
+        double t1 = now_ns();
+        if (jobs[p].teardown) jobs[p].teardown();
+        if (rep == 0) r.checksum = c;
+        else if (c != r.checksum) r.stable = false;
+        r.ns.push_back(t1 - t0);
+      }
+    }
+    for (auto& r : rs) {
+      if (r.peer == opt.inject_fault && std::string(workload) == "lookup_inorder") r.checksum ^= 1;
+      std::fprintf(stderr, "  %-13s %-6s %-16s n=%-9zu %9.2f ms\n", r.peer.c_str(), keytype, workload,
+                   n, median(r.ns) / 1e6);
+      results.push_back(std::move(r));
+    }
   }
 
-  // All workloads for one peer over one key set. `seq` may be empty (strings).
+  // All workloads for a group of peers of one type over one key set (see
+  // measure). `seq` may be empty (strings).
   template <class Peer, class K>
-  void run(const std::string& name, const char* keytype, const std::vector<K>& seq,
-           const std::vector<K>& keys, const std::vector<std::uint32_t>& order) {
+  void run(const std::vector<std::string>& names, const std::function<void(std::size_t)>& enter,
+           const char* keytype, const std::vector<K>& seq, const std::vector<K>& keys,
+           const std::vector<std::uint32_t>& order) {
     const std::size_t n = keys.size();
-    Peer p;
-    auto fill = [&](const std::vector<K>& ks) {
+    std::vector<Peer> ps(names.size());
+    auto fill = [&](Peer& p, const std::vector<K>& ks) {
       p.init();
       for (std::size_t i = 0; i < ks.size(); i++) p.insert(ks[i], value_for(i));
       return static_cast<std::uint64_t>(p.size());
     };
-    auto fill_keys = [&] { return fill(keys); };
-    auto drop = [&] { p.destroy(); };
-    if (!seq.empty()) measure(name, keytype, "insert_seq", n, nullptr, [&] { return fill(seq); }, drop);
-    measure(name, keytype, "insert_rand", n, nullptr, fill_keys, drop);
+    auto inserts = [&](const std::vector<K>& ks) {
+      return [&, &ks = ks](std::size_t i) {
+        Peer& p = ps[i];
+        return Job{nullptr, [&] { return fill(p, ks); }, [&] { p.destroy(); }};
+      };
+    };
+    if (!seq.empty()) measure(names, enter, keytype, "insert_seq", n, inserts(seq));
+    measure(names, enter, keytype, "insert_rand", n, inserts(keys));
 
-    // Lookups and iteration share one map, built once outside the clock.
+    // Lookups and iteration share one map per peer, built once off the clock.
     bool reads = opt.only.empty() || std::string("lookup_inorder lookup_shuffled iterate").find(opt.only) != std::string::npos;
     if (reads) {
-      fill_keys();
-      measure(name, keytype, "lookup_inorder", n, nullptr, [&] {
-        std::uint64_t acc = 0;
-        for (std::size_t i = 0; i < n; i++) acc = fold_lookup(acc, p.find(keys[i]));
-        return acc;
-      }, nullptr);
-      measure(name, keytype, "lookup_shuffled", n, nullptr, [&] {
-        std::uint64_t acc = 0;
-        for (std::size_t i = 0; i < n; i++) acc = fold_lookup(acc, p.find(keys[order[i]]));
-        return acc;
-      }, nullptr);
-      measure(name, keytype, "iterate", n, nullptr, [&] {
-        std::uint64_t acc = 0;
-        p.each([&](const auto& k, std::uint64_t v) { acc = fold_iter(acc, key_digest(k), v); });
-        return acc;
-      }, nullptr);
-      p.destroy();
+      for (std::size_t i = 0; i < ps.size(); i++) {
+        enter(i);
+        fill(ps[i], keys);
+      }
+      measure(names, enter, keytype, "lookup_inorder", n, [&](std::size_t i) {
+        Peer& p = ps[i];
+        return Job{nullptr, [&] {
+          std::uint64_t acc = 0;
+          for (std::size_t j = 0; j < n; j++) acc = fold_lookup(acc, p.find(keys[j]));
+          return acc;
+        }, nullptr};
+      });
+      measure(names, enter, keytype, "lookup_shuffled", n, [&](std::size_t i) {
+        Peer& p = ps[i];
+        return Job{nullptr, [&] {
+          std::uint64_t acc = 0;
+          for (std::size_t j = 0; j < n; j++) acc = fold_lookup(acc, p.find(keys[order[j]]));
+          return acc;
+        }, nullptr};
+      });
+      measure(names, enter, keytype, "iterate", n, [&](std::size_t i) {
+        Peer& p = ps[i];
+        return Job{nullptr, [&] {
+          std::uint64_t acc = 0;
+          p.each([&](const auto& k, std::uint64_t v) { acc = fold_iter(acc, key_digest(k), v); });
+          return acc;
+        }, nullptr};
+      });
+      for (std::size_t i = 0; i < ps.size(); i++) {
+        enter(i);
+        ps[i].destroy();
+      }
     }
     // Delete every key, in insertion order, from a freshly built map.
-    measure(name, keytype, "delete", n, fill_keys, [&] {
-      for (std::size_t i = 0; i < n; i++) p.erase(keys[i]);
-      return static_cast<std::uint64_t>(n - p.size());
-    }, drop);
+    measure(names, enter, keytype, "delete", n, [&](std::size_t i) {
+      Peer& p = ps[i];
+      return Job{[&] { return fill(p, keys); }, [&] {
+        for (std::size_t j = 0; j < n; j++) p.erase(keys[j]);
+        return static_cast<std::uint64_t>(n - p.size());
+      }, [&] { p.destroy(); }};
+    });
   }
 
   static double median(std::vector<double> v) {
@@ -193,27 +239,39 @@ class Runner {
   const Options& opt;
 };
 
+// The engine peers run as one interleaved group (Runner::measure): engine
+// (registry recording on, the default) and engine-norec (off), so that their
+// ratio, the registry's cost, compares reps taken side by side. Recording is
+// switched before each of a peer's reps, setup and teardown included, so
+// every allocation is made and dropped under that peer's own setting.
 template <class K>
-void run_engine(Runner& r, const std::string& name, const char* keytype, const std::vector<K>& seq,
+void run_engine(Runner& r, const Options& opt, const char* keytype, const std::vector<K>& seq,
                 const std::vector<K>& keys, const std::vector<std::uint32_t>& order) {
-  // Recording is switched for the peer's whole life, so every allocation is
-  // dropped under the same setting it was made with.
-  gomap::heap_set_recording(name != "engine-norec");
-  r.run<EnginePeer<K>>(name, keytype, seq, keys, order);
+  std::vector<std::string> names;
+  for (const auto& p : opt.peers)
+    if (p == "engine" || p == "engine-norec") names.push_back(p);
+  if (names.empty()) return;
+  r.run<EnginePeer<K>>(names, [&](std::size_t i) { gomap::heap_set_recording(names[i] != "engine-norec"); },
+                       keytype, seq, keys, order);
   gomap::heap_set_recording(true);
 }
+
+const std::function<void(std::size_t)> kNoEnter = [](std::size_t) {};
 
 void run_u64(Runner& r, const Options& opt, std::size_t n) {
   auto seq = bench::sequential_keys(n);
   auto keys = bench::random_keys(n);
   auto order = bench::shuffled_order(n);
+  bool engineDone = false;
   for (const auto& peer : opt.peers) {
-    if (peer == "engine" || peer == "engine-norec") run_engine(r, peer, "uint64", seq, keys, order);
-    else if (peer == "std")
-      r.run<ContainerPeer<std::unordered_map<std::uint64_t, std::uint64_t>>>(peer, "uint64", seq, keys, order);
+    if (peer == "engine" || peer == "engine-norec") {
+      if (!engineDone) run_engine(r, opt, "uint64", seq, keys, order);
+      engineDone = true;
+    } else if (peer == "std")
+      r.run<ContainerPeer<std::unordered_map<std::uint64_t, std::uint64_t>>>({peer}, kNoEnter, "uint64", seq, keys, order);
 #ifdef GOMAP_BENCH_HAVE_ABSL
     else if (peer == "absl")
-      r.run<ContainerPeer<absl::flat_hash_map<std::uint64_t, std::uint64_t>>>(peer, "uint64", seq, keys, order);
+      r.run<ContainerPeer<absl::flat_hash_map<std::uint64_t, std::uint64_t>>>({peer}, kNoEnter, "uint64", seq, keys, order);
 #endif
   }
 }
@@ -224,19 +282,22 @@ void run_str(Runner& r, const Options& opt, std::size_t n) {
   auto owned = bench::string_keys(n);
   auto order = bench::shuffled_order(n);
   std::vector<std::string_view> views(owned.begin(), owned.end());
+  bool engineDone = false;
   for (const auto& peer : opt.peers) {
     if (peer == "engine" || peer == "engine-norec") {
+      if (engineDone) continue;
+      engineDone = true;
       static std::map<std::size_t, std::vector<gomap::String>> arena_keys;  // String::make never frees
       auto& gk = arena_keys[n];
       if (gk.empty())
         for (const auto& s : owned) gk.push_back(gomap::String::make(s));
-      run_engine(r, peer, "string", std::vector<gomap::String>{}, gk, order);
+      run_engine(r, opt, "string", std::vector<gomap::String>{}, gk, order);
     } else if (peer == "std") {
-      r.run<ContainerPeer<std::unordered_map<std::string_view, std::uint64_t>>>(peer, "string", {}, views, order);
+      r.run<ContainerPeer<std::unordered_map<std::string_view, std::uint64_t>>>({peer}, kNoEnter, "string", {}, views, order);
     }
 #ifdef GOMAP_BENCH_HAVE_ABSL
     else if (peer == "absl") {
-      r.run<ContainerPeer<absl::flat_hash_map<std::string_view, std::uint64_t>>>(peer, "string", {}, views, order);
+      r.run<ContainerPeer<absl::flat_hash_map<std::string_view, std::uint64_t>>>({peer}, kNoEnter, "string", {}, views, order);
     }
 #endif
   }
