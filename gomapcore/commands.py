@@ -158,7 +158,7 @@ def _print(p: ArgParser):
 
 # --- gomap buckets -------------------------------------------------------------
 
-@command("buckets", "bucket arrays: old/new, tophash states, chains, evacuation",
+@command("buckets", "bucket arrays old and new: tophash states, chains, evacuation",
          "Show each bucket of the new array and, during a grow, the old one: address range, "
          "tophash bytes and their meaning, keys and values, overflow chain (preallocated "
          "buckets marked), and for old buckets whether they are evacuated (to X and/or Y) or "
@@ -500,10 +500,9 @@ def _build_follow() -> None:
         spec = breaks.BreakSpec(map_expr=a.map, key_text=a.key, new_key=a.new_key, grow=a.grow,
                                 overflow=a.overflow, evacuate=a.evacuate, same_size=a.same_size)
         return breaks.break_assign(target, spec, resolve)
-    COMMANDS["break"] = Command("break", "break on map writes: assign --grow/--key/--new-key/"
-                                         "--overflow/--evacuate; list; delete", p, run_break)
+    COMMANDS["break"] = Command("break", "break on map writes (assign --grow, --key...); list; delete", p, run_break)
 
-    @command("watch", "hardware watchpoints on hmap fields or on one key, explained in words",
+    @command("watch", "hardware watchpoints on hmap fields or one key, told in words",
              "Watch hmap fields (buckets by default; `all` = every field the 4 debug registers "
              "allow) and say what each change means, or watch the value of one key (--key) and "
              "follow it when evacuation moves it.")
@@ -527,7 +526,7 @@ def _build_follow() -> None:
             return follow.watch_fields(target, ref, a.fields or ["buckets"], a.expr)
         return run
 
-    @command("regs", "at mapassign/mapaccess/mapdelete: arguments decoded, hash, bucket",
+    @command("regs", "at mapassign/mapaccess/mapdelete: arguments, hash, bucket",
              "Decode the argument registers of a map runtime call (SysV RDI/RSI/RDX for the "
              "engine, Go's RAX/RBX/RCX): maptype, hmap, key, then hash, tophash, bucket index "
              "and pointer, old bucket and evacuation.")
@@ -540,7 +539,7 @@ def _build_follow() -> None:
             return regs.render_json(r) if a.json else regs.render_text(r)
         return run
 
-    @command("step", "inside mapassign: run to the next map event (bucket, growWork, slot, ...)",
+    @command("step", "inside mapassign: run to the next map event (bucket, slot...)",
              "Step line by line through the current mapassign and stop where something happens "
              "in map terms: bucket chosen, growWork done, slot found, overflow taken, grow started, "
              "key inserted.")
