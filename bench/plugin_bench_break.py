@@ -28,8 +28,26 @@ def _grow_count(n: int) -> int:
         grows, B = grows + 1, B + 1
 
 
+# The sessions of a round, in order; "cached" is --grow with the debugger's own
+# index cache on (warmed before the rounds).
+SESSIONS = ("plain", "native", "grow", "declined", "cached")
+
+
+def _index_cache(debugger: str, where: Path) -> tuple[list[str], list[str]]:
+    """(gdb -iex settings, lldb first commands) that turn the debugger's own
+    index cache on, in a private directory: a setting a user turns on once (gdb
+    `set index-cache enabled on`, lldb `settings set
+    symbols.enable-lldb-index-cache true`), off by default. Its effect here:
+    the DWARF of the C library's separate debug file (Debian's libc6-dbg, in
+    /usr/lib/debug) comes from the cache instead of being indexed at every run."""
+    if debugger == "gdb":
+        return [f"set index-cache directory {where}", "set index-cache enabled on"], []
+    return [], [f"settings set symbols.lldb-index-cache-path {where}",
+                "settings set symbols.enable-lldb-index-cache true"]
+
+
 def _break_session(debugger: str, args: list[str], what: str, grows: int,
-                   binary: Optional[Path] = None) -> dict:
+                   binary: Optional[Path] = None, index_cache: Optional[Path] = None) -> dict:
     """One whole debugger session on `grow ARGS`, timed from outside (wall) and
     split by clock marks printed by the debugger's Python:
 
@@ -39,18 +57,27 @@ def _break_session(debugger: str, args: list[str], what: str, grows: int,
       main    `break main` + `run`: stopped at main, shared libraries loaded
       armed   `gomap break assign --grow` (or --grow --same-size) set
       end     the program ran its inserts to the end, each stop continued
+
+    what: "plain" (no plugin), "native" (the debugger's own breakpoint at
+    hashGrow), "grow", "declined" (--grow --same-size), "cached" (--grow with
+    the debugger's index cache on, in index_cache).
     """
     dbg = _dbg()
     plugin = dbg.GDB_PLUGIN if debugger == "gdb" else dbg.LLDB_PLUGIN
     mark = lambda label: _in_debugger(debugger, f"plugin_bench_inside.clock({label!r})")
-    cmds = [_in_debugger(debugger, f"import sys; sys.path.insert(0, {str(BENCH)!r}); "
-                                   "import plugin_bench_inside; plugin_bench_inside.clock('up')")]
+    init, cmds = [], []
+    if what == "cached":
+        if index_cache is None:
+            raise ValueError("a 'cached' session needs an index_cache directory")
+        init, cmds = _index_cache(debugger, index_cache)
+    cmds += [_in_debugger(debugger, f"import sys; sys.path.insert(0, {str(BENCH)!r}); "
+                                    "import plugin_bench_inside; plugin_bench_inside.clock('up')")]
     if what != "plain":
         cmds += [f"source {plugin}" if debugger == "gdb" else f"command script import {plugin}",
                  _in_debugger(debugger, "plugin_bench_inside.time_decisions()"), mark("loaded")]
     cmds += (["break main", "run"] if debugger == "gdb" else
              ["breakpoint set -n main", "process launch"]) + [mark("main")]
-    if what == "grow":
+    if what in ("grow", "cached"):
         cmds += ["gomap break assign --grow", mark("armed")] + ["continue"] * (grows + 1)
     elif what == "native":
         # The debugger's own breakpoint at hashGrow's first instruction, where
@@ -64,7 +91,8 @@ def _break_session(debugger: str, args: list[str], what: str, grows: int,
         cmds += [mark("armed"), "continue"]
     cmds.append(mark("end"))
     t0 = time.time()
-    r = dbg.run(debugger, binary or sample(), args, cmds, load="none", timeout=1800)
+    r = dbg.run(debugger, binary or sample(), args, cmds, load="none", timeout=1800,
+                gdb_init=init)
     t1 = time.time()
     if "exited" not in r.raw:
         raise SystemExit(f"{debugger}: the program did not run to the end:\n{r.raw[-2000:]}")
@@ -83,7 +111,7 @@ def _break_session(debugger: str, args: list[str], what: str, grows: int,
                               r.raw, re.M))
     else:
         seen = len(re.findall(r"^gomap break \d+: .*grow starts", r.raw, re.M))
-    want = grows if what in ("grow", "native") else 0
+    want = grows if what in ("grow", "native", "cached") else 0
     if seen != want:
         raise SystemExit(f"{debugger} ({what}): {seen} grow stops, {want} expected")
     return {"total": t1 - t0, "up": marks["up"] - t0, "plugin": marks["loaded"] - marks["up"],
@@ -107,7 +135,8 @@ def measure_breaks(debuggers: list[str], n: int, rounds: int) -> tuple[dict, flo
     of run alike): the program alone, then per debugger the bare debugger, a
     session without the plugin, one without the plugin but with the debugger's
     own breakpoint at hashGrow (the floor of stopping at every grow), one with
-    --grow, one with --grow --same-size.
+    --grow, one with --grow --same-size, one with --grow and the debugger's own
+    index cache on (warmed by one untimed session first).
     Each figure is the best of the rounds; for a session, the round whose total
     was best, so that its parts add up.
 
@@ -125,22 +154,25 @@ def _measure_breaks(binary: Path, debuggers: list[str], n: int, rounds: int) -> 
     grows = _grow_count(n)
     alone: list[float] = []
     runs: dict = {}
+    cache = binary.parent / "index-cache"
+    for d in debuggers:
+        _break_session(d, args, "cached", grows, binary, cache)     # warms the cache
     for i in range(rounds):
         alone.append(_timed_run([str(binary), *args]))
         for d in debuggers:
             runs.setdefault((d, "bare"), []).append({"total": _bare(d)})
-            for what in ("plain", "native", "grow", "declined"):
+            for what in SESSIONS:
                 runs.setdefault((d, what), []).append(
-                    _break_session(d, args, what, grows, binary))
+                    _break_session(d, args, what, grows, binary, cache))
         print(f"round {i + 1}/{rounds}: alone {alone[-1]:.3f}s " + " ".join(
             f"{d} {w} {runs[(d, w)][-1]['total']:.3f}s" for d in debuggers
-            for w in ("bare", "plain", "native", "grow", "declined")), flush=True)
+            for w in ("bare",) + SESSIONS), flush=True)
     best = {k: min(v, key=lambda r: r["total"]) for k, v in runs.items()}
     for d in debuggers:
         best[(d, "grow")]["grows"] = grows
         # Per stop: the best program part of each kind of session, whatever round
         # it came from (the parts of one round are as noisy as the stops are cheap).
-        for what in ("plain", "native", "grow", "declined"):
+        for what in SESSIONS:
             best[(d, what)]["best_run"] = min(r["run"] for r in runs[(d, what)])
     return best, min(alone)
 
@@ -154,7 +186,8 @@ def break_table(best: dict, alone: float, n: int, rounds: int, debuggers: list[s
            f"debugger; a private copy of the binary, index included). Whole sessions in batch "
            f"mode, wall seconds, best of {rounds} rounds run interleaved (alone, then each "
            "debugger: bare, no plugin, no plugin with the debugger's own breakpoint at "
-           "hashGrow's first instruction, --grow, --grow --same-size). Machine: " + machine() + ". Date: " + time.strftime('%Y-%m-%d %H:%M')
+           "hashGrow's first instruction, --grow, --grow --same-size, --grow with the debugger's "
+           "own index cache on). Machine: " + machine() + ". Date: " + time.strftime('%Y-%m-%d %H:%M')
            + ". Command: `/usr/bin/python3 bench/plugin_bench.py" + (" --quick" if n < 1_000_000 else "")
            + "` (or `--only break`).", "",
            "| debugger | bare debugger (no program) | no plugin, no breakpoint | no plugin, "
@@ -186,13 +219,14 @@ def break_table(best: dict, alone: float, n: int, rounds: int, debuggers: list[s
         plain = best[(d, "plain")]
         for what, label in (("plain", "no plugin, no breakpoint"),
                             ("native", "no plugin, own breakpoint at hashGrow"),
-                            ("grow", "--grow"), ("declined", "--grow --same-size")):
+                            ("grow", "--grow"), ("declined", "--grow --same-size"),
+                            ("cached", "--grow, the debugger's index cache on")):
             r = best[(d, what)]
             per = dec = "-"
             if what != "plain" and r["decisions"] > 1:
                 rest = (r["decide"] - r["decide_first"]) / (r["decisions"] - 1)
                 dec = f"{1e3 * r['decide_first']:.1f} ms first, then {1e3 * rest:.2f} ms"
-            if what in ("grow", "native") and r["stops"]:
+            if what in ("grow", "native", "cached") and r["stops"]:
                 per = f"{1e3 * (r['best_run'] - plain['best_run']) / r['stops']:.1f} ms"
             plugin = "-" if what in ("plain", "native") else f"{r['plugin']:.3f}"
             arm = "-" if what == "plain" else f"{r['arm']:.3f}"
@@ -210,6 +244,8 @@ def break_table(best: dict, alone: float, n: int, rounds: int, debuggers: list[s
                    f"where the debugger without gomap already takes {plain['total'] / alone:.2f}x "
                    f"(its start-up, symbols and launch: {plain['up'] + plain['launch']:.2f} s); "
                    f"the debugger's own breakpoint at hashGrow, no plugin, excluding start-up: "
-                   f"{(nat['arm'] + nat['run']) / alone:.2f}x.")
+                   f"{(nat['arm'] + nat['run']) / alone:.2f}x; with the debugger's own index "
+                   f"cache on (a user setting, off by default): including start-up "
+                   f"{best[(d, 'cached')]['total'] / alone:.2f}x.")
     out.append(BREAK_END)
     return "\n".join(out)

@@ -141,7 +141,7 @@ def test_sample_units_describe_only_the_types_they_use():
 
 
 @pytest.mark.parametrize("debugger", dbg.DEBUGGERS)
-def test_bench_session_clock_splits_a_real_session(debugger):
+def test_bench_session_clock_splits_a_real_session(debugger, tmp_path):
     """bench/plugin_bench.py's --grow session in a real debugger: every clock
     mark is printed, in order, every grow stopped once and was decided once."""
     if not dbg.have(debugger):
@@ -161,3 +161,9 @@ def test_bench_session_clock_splits_a_real_session(debugger):
     # the peer: the debugger's own breakpoint at hashGrow, no plugin, stops as often
     own = plugin_bench._break_session(debugger, ["--keys", str(n), "--seed", "1"], "native", grows)
     assert own["stops"] == grows and own["decisions"] == 0
+    # --grow with the debugger's own index cache on: the cache is written where told
+    cache = tmp_path / "index-cache"
+    c = plugin_bench._break_session(debugger, ["--keys", str(n), "--seed", "1"], "cached", grows,
+                                    index_cache=cache)
+    assert c["stops"] == grows and c["decisions"] == grows
+    assert cache.is_dir() and any(cache.iterdir()), "the debugger wrote no index cache"
