@@ -1,7 +1,7 @@
 """What keeps `gomap break assign --grow` cheap (issue 7), asserted as behaviour,
 never as a time: a stop reads the hmap header and nothing else (the map type
 once per session), the debug samples carry a gdb index, and
-bench/plugin_bench.py's session clock splits a real session into its parts.
+bench/plugin_bench.py's session clock (plugin_bench_break.py) splits a real session into its parts.
 """
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ KEYS = 10_000
 
 def _grows(n: int) -> int:
     sys.path.insert(0, str(dbg.REPO / "bench"))
-    import plugin_bench
-    return plugin_bench._grow_count(n)
+    import plugin_bench_break
+    return plugin_bench_break._grow_count(n)
 
 
 def _run_with_probe(debugger: str, tmp_path, extra: list[str]):
@@ -111,15 +111,44 @@ def test_debug_samples_carry_a_gdb_index():
             assert elf.get_section_by_name(".debug_names") is None, name
 
 
+def _unit_typedefs(elf, unit_suffix: str) -> set[str]:
+    """Names of the typedefs described in the compilation unit of that source."""
+    for cu in elf.get_dwarf_info().iter_CUs():
+        if cu.get_top_DIE().attributes["DW_AT_name"].value.decode().endswith(unit_suffix):
+            return {d.attributes["DW_AT_name"].value.decode() for d in cu.iter_DIEs()
+                    if d.tag == "DW_TAG_typedef" and "DW_AT_name" in d.attributes}
+    raise AssertionError(f"no compilation unit {unit_suffix}")
+
+
+def test_sample_units_describe_only_the_types_they_use():
+    """samples/CMakeLists.txt builds the samples' own units with
+    -feliminate-unused-debug-types: gdb expands the unit holding main at every
+    start-up, and every type of every header made it ~500 KB. The types a
+    person and the plugins use stay complete in the sample."""
+    from elftools.elf.elffile import ELFFile
+    with open(dbg.sample("grow"), "rb") as f:
+        typedefs = _unit_typedefs(ELFFile(f), "samples/grow.cpp")
+    # <string> declares std::u16string; grow.cpp never uses it
+    assert "u16string" not in typedefs
+    # gomap::Map<K,V>::header_type, which the sample uses (complete_debug_types)
+    assert "header_type" in typedefs
+    r = dbg.run("gdb", dbg.sample("grow"), ["--keys", "100", "--seed", "1"],
+                ['break checkpoint if $_streq(what, "done")', "run", "up",
+                 "ptype m.h", "ptype m.h->buckets", "gomap print m"])
+    assert "hash<unsigned long, long>" in r.out("ptype m.h"), r.raw[-2000:]
+    assert "keys[8]" in r.out("ptype m.h->buckets") and "overflow" in r.out("ptype m.h->buckets")
+    assert r.out("gomap print m").startswith("map[uint64]int64 ["), r.out("gomap print m")
+
+
 @pytest.mark.parametrize("debugger", dbg.DEBUGGERS)
-def test_bench_session_clock_splits_a_real_session(debugger):
+def test_bench_session_clock_splits_a_real_session(debugger, tmp_path):
     """bench/plugin_bench.py's --grow session in a real debugger: every clock
     mark is printed, in order, every grow stopped once and was decided once."""
     if not dbg.have(debugger):
         pytest.skip(f"{debugger} not installed")
     dbg.sample("grow")
     sys.path.insert(0, str(dbg.REPO / "bench"))
-    import plugin_bench
+    import plugin_bench_break as plugin_bench
     n = 1000
     grows = plugin_bench._grow_count(n)
     r = plugin_bench._break_session(debugger, ["--keys", str(n), "--seed", "1"], "grow", grows)
@@ -132,3 +161,9 @@ def test_bench_session_clock_splits_a_real_session(debugger):
     # the peer: the debugger's own breakpoint at hashGrow, no plugin, stops as often
     own = plugin_bench._break_session(debugger, ["--keys", str(n), "--seed", "1"], "native", grows)
     assert own["stops"] == grows and own["decisions"] == 0
+    # --grow with the debugger's own index cache on: the cache is written where told
+    cache = tmp_path / "index-cache"
+    c = plugin_bench._break_session(debugger, ["--keys", str(n), "--seed", "1"], "cached", grows,
+                                    index_cache=cache)
+    assert c["stops"] == grows and c["decisions"] == grows
+    assert cache.is_dir() and any(cache.iterdir()), "the debugger wrote no index cache"
