@@ -121,8 +121,8 @@ def _unit_typedefs(elf, unit_suffix: str) -> set[str]:
 
 
 def test_sample_units_describe_only_the_types_they_use():
-    """samples/CMakeLists.txt builds the samples' own units with
-    -feliminate-unused-debug-types: gdb expands the unit holding main at every
+    """The debug preset no longer passes -fno-eliminate-unused-debug-types
+    (top CMakeLists.txt): gdb expands the unit holding main at every
     start-up, and every type of every header made it ~500 KB. The types a
     person and the plugins use stay complete in the sample."""
     from elftools.elf.elffile import ELFFile
