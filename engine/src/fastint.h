@@ -3,7 +3,9 @@
 // Go keeps two nearly identical files (map_fast32.go, map_fast64.go); here one
 // template holds the logic and map_fast32.cpp / map_fast64.cpp instantiate it
 // behind Go's symbol names. What differs from the generic path (map.cpp):
-//  - keys are compared as integers, without looking at tophash first;
+//  - keys are compared as integers; Go's loops compare every live cell's key,
+//    the release paths here take the cells whose tophash matches first (the
+//    same cell wins: see fastAccess and fastAssignHot);
 //  - lookups in a one-bucket map (B == 0) skip hashing altogether;
 //  - mapassign writes tophash only when inserting a new key.
 #pragma once
