@@ -387,6 +387,32 @@ void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
   if (oldbucket == h->nevacuate) advanceEvacuationMark(h, t, noldbuckets(h));
 }
 
+namespace {
+// The grow is over: drop the overflow buckets that hung off the old array's
+// chains, without walking its 2^B buckets (a cache miss each in a big map).
+//  - A pointer-free map lists every overflow bucket it made in a slice
+//    (newoverflow); the old array's are in oldoverflow.
+//  - A map with pointers: each evacuate unlinked and dropped its chain
+//    (releaseOldBucket), unless an iterator was on the old array. oldIterator,
+//    once set, stays set until the next grow, so when it is clear now it was
+//    clear for every evacuate of this grow, and nothing is left to drop.
+void dropOldOverflows(const maptype* t, hmap* h) {
+  auto lo = reinterpret_cast<std::uintptr_t>(h->oldbuckets);
+  auto hi = lo + bucketArrayLen(t, oldB(h)) * t->bucketsize;
+  if (!t->bucketHasPointers()) {
+    const GoSlice* s = h->extra != nullptr ? h->extra->oldoverflow : nullptr;
+    if (s == nullptr) return;
+    auto* const* ovf = static_cast<bmap* const*>(s->array);
+    for (std::int64_t i = 0; i < s->len; i++) {
+      auto a = reinterpret_cast<std::uintptr_t>(ovf[i]);
+      if (a < lo || a >= hi) heap_drop(ovf[i]);  // preallocated spares belong to the array
+    }
+  } else if (h->flags & oldIterator) {
+    dropChainOverflows(t, h->oldbuckets, oldB(h));
+  }
+}
+}  // namespace
+
 void advanceEvacuationMark(hmap* h, const maptype* t, std::uintptr_t newbit) {
   h->nevacuate++;
   // Bound the scan so one write never pays for a long run of buckets that
@@ -398,7 +424,7 @@ void advanceEvacuationMark(hmap* h, const maptype* t, std::uintptr_t newbit) {
     // Growing is all done: the map lets go of the old array. Its memory is
     // garbage now, freed by gc() once no iterator can reach it.
     void* old = h->oldbuckets;
-    dropChainOverflows(t, old, oldB(h));
+    dropOldOverflows(t, h);
     heap_drop(old);
     h->oldbuckets = nullptr;
     if (h->extra != nullptr) {
