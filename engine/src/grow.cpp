@@ -267,6 +267,13 @@ void evacuateCells(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket)
     std::uint64_t marks = evacuatedEmpty * 0x0101010101010101ull;
     const char* keys = raw(b) + dataOffset;
     const char* elems = keys + bucketCnt * keysize;
+    if constexpr (S == Split::ownHash && KS == sizeof(String)) {
+      // A string's hash reads its bytes, which live elsewhere (a cache miss
+      // each in a big map): ask for all of this bucket's at once, so that
+      // the misses overlap instead of coming one per entry.
+      for (unsigned m = ~low & 0xFFu; m != 0; m &= m - 1)
+        __builtin_prefetch(reinterpret_cast<const String*>(keys + lowestCell(m) * KS)->str);
+    }
     for (unsigned m = ~low & 0xFFu; m != 0; m &= m - 1) {
       const unsigned i = lowestCell(m);
       std::uint8_t top = tophashes(b)[i];
