@@ -261,6 +261,9 @@ void evacuateCells(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket)
   bmap* yb = S == Split::sameSize ? xb : bucketAt(t, h->buckets, oldbucket + newbit);
   std::uintptr_t xi = 0, yi = 0;  // the next free cell of each
   for (; b != nullptr; b = overflowOf(t, b)) {
+    // The next bucket of the chain is somewhere else on the heap: start its
+    // miss now, under this bucket's work.
+    if (bmap* next = overflowOf(t, b)) prefetchBucket<0>(t, next);
     const unsigned low = tophashBelow(b, minTopHash);  // empty cells, or states no live cell has
     if (low & ~emptyCells(b)) fatal("bad map state");
     // Every cell ends as evacuatedEmpty, or evacuatedX/Y when it held an entry.
