@@ -205,21 +205,6 @@ void growWork(const maptype* t, hmap* h, std::uintptr_t bucket) {
 }
 
 namespace {
-// The body of evacuate, with the key and elem slot sizes known at compile
-// time for the common layouts (KS/ES 0: read them from t). Copying a slot is
-// then a move or two instead of a memcpy call per key and per elem.
-//
-// What the loop reads of t and h is read once, before it: the copies through
-// memcpy could alias them as far as the compiler knows, so it would reload
-// them for every cell. The hash is the engine's own inline when the slot size
-// says which one it is (hashBy; Go has evacuate_fast64/_faststr for that).
-//
-// Per moved entry this is a few dozen instructions: the live cells of a
-// bucket come from one mask (empty ones are skipped, not tested one by one),
-// the X and Y destinations are plain locals picked by useY (no array indexed
-// by it, which kept them in memory), and the old bucket's eight evacuation
-// marks are built in a register and stored once. The cells moved, the order
-// they land in X and Y, and the marks left behind are Go's.
 // How evacuateCells picks X or Y for an entry, decided once per call so that
 // the loop over cells tests nothing else: a same-size grow has only X; a
 // doubling with the engine's own hasher for the slot size hashes inline and
@@ -240,6 +225,20 @@ template <std::size_t KS>
   }
 }
 
+// The body of evacuate, with the key and elem slot sizes known at compile
+// time for the common layouts (KS/ES 0: read them from t). Copying a slot is
+// then a move or two instead of a memcpy call per key and per elem.
+//
+// What the loop reads of t and h is read once, before it: the copies through
+// memcpy could alias them as far as the compiler knows, so it would reload
+// them for every cell. The hash is the engine's own inline when the slot size
+// says which one it is (ownHashOf, hashBy; Go has evacuate_fast64/_faststr).
+//
+// The live cells of a bucket come from one mask (empty ones are skipped, not
+// tested one by one), the X and Y destinations are plain locals picked by
+// useY without a branch (useY is a coin toss per entry), and the old bucket's
+// eight evacuation marks are built in a register and stored once. The cells
+// moved, the order they land in X and Y, and the marks left behind are Go's.
 template <std::size_t KS, std::size_t ES, Split S>
 void evacuateCells(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket) {
   const std::size_t keysize = KS ? KS : t->keysize;
