@@ -3,7 +3,9 @@
 // Go keeps two nearly identical files (map_fast32.go, map_fast64.go); here one
 // template holds the logic and map_fast32.cpp / map_fast64.cpp instantiate it
 // behind Go's symbol names. What differs from the generic path (map.cpp):
-//  - keys are compared as integers, without looking at tophash first;
+//  - keys are compared as integers; Go's loops compare every live cell's key,
+//    the release paths here take the cells whose tophash matches first (the
+//    same cell wins: see fastAccess and fastAssignHot);
 //  - lookups in a one-bucket map (B == 0) skip hashing altogether;
 //  - mapassign writes tophash only when inserting a new key.
 #pragma once
@@ -114,48 +116,79 @@ template <class U>
 }
 
 // The common case of an assignment, inline in the entry point (release
-// builds): a map with buckets, not growing, no write in progress, where the
-// key is in the head bucket or goes into one of its empty cells with no grow
-// due. Returns nullptr, with the map untouched, for everything else; the
-// entry point then runs fastAssign, which starts over and does what Go's
-// mapassign_fast* does step by step. The cell chosen, the tophash written and
-// the count are the same either way: the head bucket's cells up to its first
-// emptyRest are what Go's loop visits before it stops (when the bucket has no
-// emptyRest and no overflow bucket, all eight are).
+// builds): any map that has buckets, with no write in progress. It does what
+// Go's mapassign_fast* does (growWork first when growing; the key found in the
+// chain, or the first empty cell up to the first emptyRest; a new overflow
+// bucket when the chain is full) except for the rare cases it hands back,
+// returning nullptr with the map as it found it (bar a growWork already done,
+// which fastAssign would not repeat: see below): a nil map, a first bucket to
+// allocate, a concurrent write, and a grow that is due. The entry point then
+// runs fastAssign, which starts over and does what Go does step by step.
+//
+// The key is looked for by tophash first (as fastAccess): the live cell that
+// holds key necessarily carries tophash(hash), so the cell found is the one
+// Go's key-by-key loop finds. For a new key, the common insert, no tophash
+// byte matches (or rarely one), and the key slots are not read at all.
+//
+// When it declines a due grow, the map is not growing (a grow in progress
+// never lets another start), so fastAssign does no growWork of its own: what
+// Go would have evacuated has been, once.
+//
 // Short on purpose: an insert into a big map waits on the bucket's cache miss,
 // and the fewer instructions each insert takes, the more of the next inserts'
 // misses the CPU overlaps with it. Debug builds skip it, so that stepping
 // (gomapcore/stepping.py) sees one body with Go's locals.
 template <class U>
 [[gnu::always_inline]] inline void* fastAssignHot(const maptype* t, hmap* h, U key) {
-  if (h == nullptr || (h->flags & hashWriting) || h->buckets == nullptr || h->oldbuckets != nullptr)
-    [[unlikely]]
+  if (h == nullptr || (h->flags & hashWriting) || h->buckets == nullptr) [[unlikely]]
     return nullptr;
   std::uint64_t hash = fastHash<U>(t, h, key);
-  std::uint8_t B = h->B;
-  bmap* b = bucketAt(t, h->buckets, hash & bucketMask(B));
   h->flags ^= hashWriting;  // set across the scan, as in Go: racing writers see it
-  bool stop;
-  unsigned scope = scanScope(b, &stop);
-  unsigned empty = emptyCells(b) & scope;
-  unsigned found = keyEq<U>(b, key) & scope & ~empty;
-  std::uintptr_t i;
-  if (found != 0) {
-    i = lowestCell(found);
-  } else {
-    if (empty == 0 || (!stop && overflowOf(t, b) != nullptr) || overLoadFactorInline(h->count + 1, B) ||
-        tooManyOverflowBucketsInline(h->noverflow, B)) [[unlikely]] {
-      h->flags ^= hashWriting;
-      return nullptr;
+  std::uintptr_t bucket = hash & bucketMask(h->B);
+  if (growing(h)) [[unlikely]]
+    growWork(t, h, bucket);
+  bmap* b = bucketAt(t, h->buckets, bucket);
+  const std::uint8_t top = tophash(hash);
+  bmap* insertb = nullptr;
+  std::uintptr_t inserti = 0;
+  for (;;) {
+    bool stop;
+    unsigned scope = scanScope(b, &stop);
+    for (unsigned m = tophashEq(b, top) & scope; m != 0; m &= m - 1) {
+      std::uintptr_t i = lowestCell(m);
+      if (fastKeyAt<U>(b, i) == key) [[likely]] {
+        insertb = b;
+        inserti = i;
+        goto done;
+      }
     }
-    i = lowestCell(empty);
-    tophashes(b)[i] = tophash(hash);
-    std::memcpy(raw(b) + dataOffset + i * sizeof(U), &key, sizeof(U));
-    h->count++;
+    if (insertb == nullptr) {
+      if (unsigned empty = emptyCells(b) & scope; empty != 0) {
+        insertb = b;
+        inserti = lowestCell(empty);
+      }
+    }
+    if (stop) break;
+    bmap* ovf = overflowOf(t, b);
+    if (ovf == nullptr) break;
+    b = ovf;
   }
+  if (!growing(h) && (overLoadFactorInline(h->count + 1, h->B) || tooManyOverflowBucketsInline(h->noverflow, h->B)))
+      [[unlikely]] {
+    h->flags ^= hashWriting;
+    return nullptr;
+  }
+  if (insertb == nullptr) [[unlikely]] {
+    insertb = newoverflow(t, h, b);  // the chain is full: hang a bucket off its last one
+    inserti = 0;
+  }
+  tophashes(insertb)[inserti] = top;
+  std::memcpy(raw(insertb) + dataOffset + inserti * sizeof(U), &key, sizeof(U));
+  h->count++;
+done:
   if (!(h->flags & hashWriting)) fatal("concurrent map writes");
   h->flags &= ~hashWriting;
-  return fastElemAt<U>(t, b, i);
+  return fastElemAt<U>(t, insertb, inserti);
 }
 
 // Go's mapassign_fast* step by step (release builds come here when

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "internal.h"
+#include "match.h"
 
 namespace gomap {
 
@@ -204,13 +205,25 @@ void growWork(const maptype* t, hmap* h, std::uintptr_t bucket) {
 }
 
 namespace {
-// Where evacuate is copying to: the X (same index) or Y (index + old size) half.
-struct evacDst {
-  bmap* b;
-  std::uintptr_t i;
-  char* k;
-  char* e;
-};
+// How evacuateCells picks X or Y for an entry, decided once per call so that
+// the loop over cells tests nothing else: a same-size grow has only X; a
+// doubling with the engine's own hasher for the slot size hashes inline and
+// cannot meet a NaN (no own hasher is for floats); anything else calls
+// t->hasher and checks for NaN while an iterator runs.
+enum class Split { sameSize, ownHash, generic };
+
+// The engine's own hasher for a KS-byte slot, inline (Split::ownHash).
+template <std::size_t KS>
+[[gnu::always_inline]] inline std::uint64_t ownHashOf(std::uintptr_t seed, const void* key) {
+  const auto* p = static_cast<const std::uint8_t*>(key);
+  if constexpr (KS == 8) return memhash64Inline(load64(p), seed);
+  else if constexpr (KS == 4) return memhash32Inline(load32(p), seed);
+  else {
+    static_assert(KS == sizeof(String));
+    const auto* s = static_cast<const String*>(key);
+    return memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
+  }
+}
 
 // The body of evacuate, with the key and elem slot sizes known at compile
 // time for the common layouts (KS/ES 0: read them from t). Copying a slot is
@@ -219,119 +232,195 @@ struct evacDst {
 // What the loop reads of t and h is read once, before it: the copies through
 // memcpy could alias them as far as the compiler knows, so it would reload
 // them for every cell. The hash is the engine's own inline when the slot size
-// says which one it is (hashBy; Go has evacuate_fast64/_faststr for that).
-template <std::size_t KS, std::size_t ES>
-void evacuateCells(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
+// says which one it is (ownHashOf, hashBy; Go has evacuate_fast64/_faststr).
+//
+// The live cells of a bucket come from one mask (empty ones are skipped, not
+// tested one by one), the X and Y destinations are plain locals picked by
+// useY without a branch (useY is a coin toss per entry), and the old bucket's
+// eight evacuation marks are built in a register and stored once. The cells
+// moved, the order they land in X and Y, and the marks left behind are Go's.
+template <std::size_t KS, std::size_t ES, Split S>
+void evacuateCells(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket) {
   const std::size_t keysize = KS ? KS : t->keysize;
   const std::size_t elemsize = ES ? ES : t->elemsize;
   // KS/ES > 0 only for inline slots (see evacuate).
   const bool indirectKey = KS == 0 && t->indirectkey();
   const bool indirectElem = ES == 0 && t->indirectelem();
-  const bool sameSize = isSameSizeGrow(h);
-  const bool iterating = (h->flags & iterator) != 0;
+  // Only a key that is not equal to itself (NaN) needs the test below, and
+  // only while an iterator runs; a reflexive key type never does.
+  const bool nanCheck = S == Split::generic && (h->flags & iterator) != 0 && !t->reflexivekey();
   const HashFn hasher = t->hasher;
   const auto seed = static_cast<std::uintptr_t>(h->hash0);
-  bmap* b = bucketAt(t, h->oldbuckets, oldbucket);
-  std::uintptr_t newbit = noldbuckets(h);
-  if (!evacuated(b)) {
-    evacDst xy[2] = {};
-    evacDst* x = &xy[0];
-    x->b = bucketAt(t, h->buckets, oldbucket);
-    x->k = raw(x->b) + dataOffset;
-    x->e = x->k + bucketCnt * keysize;
-    if (!sameSize) {
-      evacDst* y = &xy[1];
-      y->b = bucketAt(t, h->buckets, oldbucket + newbit);
-      y->k = raw(y->b) + dataOffset;
-      y->e = y->k + bucketCnt * keysize;
+  const std::uintptr_t newbit = noldbuckets(h);
+  // X: the same index in the new array; Y: index + old size (doubling only).
+  // Picked from useY by masking rather than by a branch or an array in
+  // memory: useY is a coin toss per entry, a branch on it mispredicts half
+  // the time.
+  bmap* xb = bucketAt(t, h->buckets, oldbucket);
+  bmap* yb = S == Split::sameSize ? xb : bucketAt(t, h->buckets, oldbucket + newbit);
+  std::uintptr_t xi = 0, yi = 0;  // the next free cell of each
+  for (; b != nullptr; b = overflowOf(t, b)) {
+    // The next bucket of the chain is somewhere else on the heap: start its
+    // miss now, under this bucket's work.
+    if (bmap* next = overflowOf(t, b)) prefetchBucket<0>(t, next);
+    const unsigned low = tophashBelow(b, minTopHash);  // empty cells, or states no live cell has
+    if (low & ~emptyCells(b)) fatal("bad map state");
+    // Every cell ends as evacuatedEmpty, or evacuatedX/Y when it held an entry.
+    std::uint64_t marks = evacuatedEmpty * 0x0101010101010101ull;
+    const char* keys = raw(b) + dataOffset;
+    const char* elems = keys + bucketCnt * keysize;
+    if constexpr (S == Split::ownHash && KS == sizeof(String)) {
+      // A string's hash reads its bytes, which live elsewhere (a cache miss
+      // each in a big map): ask for all of this bucket's at once, so that
+      // the misses overlap instead of coming one per entry.
+      for (unsigned m = ~low & 0xFFu; m != 0; m &= m - 1)
+        __builtin_prefetch(reinterpret_cast<const String*>(keys + lowestCell(m) * KS)->str);
     }
-    for (; b != nullptr; b = overflowOf(t, b)) {
-      for (std::uintptr_t i = 0; i < bucketCnt; i++) {
-        std::uint8_t top = tophashes(b)[i];
-        if (isEmpty(top)) {
-          tophashes(b)[i] = evacuatedEmpty;
-          continue;
+    for (unsigned m = ~low & 0xFFu; m != 0; m &= m - 1) {
+      const unsigned i = lowestCell(m);
+      std::uint8_t top = tophashes(b)[i];
+      const char* k = keys + i * keysize;
+      const char* e = elems + i * elemsize;
+      const void* k2 = indirectKey ? *reinterpret_cast<void* const*>(k) : k;
+      std::uintptr_t useY = 0;
+      if constexpr (S == Split::ownHash) {
+        useY = (ownHashOf<KS>(seed, k2) & newbit) != 0;
+      } else if constexpr (S == Split::generic) {
+        std::uint64_t hash = hashBy<KS>(hasher, seed, k2);
+        if (nanCheck && !t->key->equal(k2, k2)) [[unlikely]] {
+          // NaN: its hash is random, so an iterator could not find it again.
+          // Send it by the low tophash bit instead (reproducible) and give
+          // it a fresh tophash.
+          useY = top & 1;
+          top = tophash(hash);
+        } else {
+          useY = (hash & newbit) != 0;
         }
-        if (top < minTopHash) fatal("bad map state");
-        void* k = raw(b) + dataOffset + i * keysize;
-        void* e = raw(b) + dataOffset + bucketCnt * keysize + i * elemsize;
-        void* k2 = indirectKey ? *static_cast<void**>(k) : k;
-        std::uint8_t useY = 0;
-        if (!sameSize) {
-          std::uint64_t hash = hashBy<KS>(hasher, seed, k2);
-          if (iterating && !t->reflexivekey() && !t->key->equal(k2, k2)) {
-            // NaN: its hash is random, so an iterator could not find it again.
-            // Send it by the low tophash bit instead (reproducible) and give
-            // it a fresh tophash.
-            useY = top & 1;
-            top = tophash(hash);
-          } else if (hash & newbit) {
-            useY = 1;
-          }
-        }
-        tophashes(b)[i] = evacuatedX + useY;
-        evacDst* dst = &xy[useY];
-        if (dst->i == bucketCnt) {
-          dst->b = newoverflow(t, h, dst->b);
-          dst->i = 0;
-          dst->k = raw(dst->b) + dataOffset;
-          dst->e = dst->k + bucketCnt * keysize;
-        }
-        tophashes(dst->b)[dst->i & (bucketCnt - 1)] = top;
-        if (indirectKey)
-          *reinterpret_cast<void**>(dst->k) = k2;  // the key itself does not move
-        else
-          std::memcpy(dst->k, k, keysize);
-        if (indirectElem)
-          *reinterpret_cast<void**>(dst->e) = *static_cast<void**>(e);
-        else
-          std::memcpy(dst->e, e, elemsize);
-        dst->i++;
-        dst->k += keysize;
-        dst->e += elemsize;
       }
+      marks -= std::uint64_t{2u - useY} << (8 * i);  // evacuatedEmpty - 2 + useY = evacuatedX + useY
+      const std::uintptr_t sel = 0 - useY;           // all ones for Y
+      auto* db = reinterpret_cast<bmap*>(reinterpret_cast<std::uintptr_t>(xb) ^
+                                         ((reinterpret_cast<std::uintptr_t>(xb) ^ reinterpret_cast<std::uintptr_t>(yb)) & sel));
+      std::uintptr_t di = xi ^ ((xi ^ yi) & sel);
+      if (di == bucketCnt) [[unlikely]] {
+        db = newoverflow(t, h, db);
+        di = 0;
+        if (useY) {
+          yb = db;
+          yi = 0;
+        } else {
+          xb = db;
+          xi = 0;
+        }
+      }
+      xi += 1 - useY;
+      yi += useY;
+      tophashes(db)[di] = top;
+      char* dk = raw(db) + dataOffset + di * keysize;
+      char* de = raw(db) + dataOffset + bucketCnt * keysize + di * elemsize;
+      if (indirectKey)
+        *reinterpret_cast<const void**>(dk) = k2;  // the key itself does not move
+      else
+        std::memcpy(dk, k, keysize);
+      if (indirectElem)
+        *reinterpret_cast<void**>(de) = *reinterpret_cast<void* const*>(e);
+      else
+        std::memcpy(de, e, elemsize);
     }
-    // With no iterator on the old array, unlink its overflow chain and clear
-    // keys/elems so the GC can drop what they point at. tophash stays: it
-    // holds the evacuation marks. Pointer-free buckets are left as they are
-    // (as in Go: nothing for the GC to gain).
-    if (!(h->flags & oldIterator) && t->bucketHasPointers()) {
-      bmap* ob = bucketAt(t, h->oldbuckets, oldbucket);
-      auto lo = reinterpret_cast<std::uintptr_t>(h->oldbuckets);
-      auto hi = lo + bucketArrayLen(t, oldB(h)) * t->bucketsize;
-      for (bmap* ovf = overflowOf(t, ob); ovf != nullptr;) {
-        bmap* next = overflowOf(t, ovf);
-        auto a = reinterpret_cast<std::uintptr_t>(ovf);
-        if (a < lo || a >= hi) heap_drop(ovf);
-        ovf = next;
-      }
-      std::memset(raw(ob) + dataOffset, 0, t->bucketsize - dataOffset);
+    std::memcpy(b, &marks, sizeof marks);
+  }
+}
+
+// evacuateCells for one slot layout, its split mode picked from t and h.
+template <std::size_t KS, std::size_t ES>
+void evacuateLayout(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket) {
+  if (isSameSizeGrow(h)) {
+    evacuateCells<KS, ES, Split::sameSize>(t, h, b, oldbucket);
+    return;
+  }
+  if constexpr (KS == 8 || KS == 4 || KS == sizeof(String)) {
+    bool own = KS == 8 ? t->hasher == &memhash64 : KS == 4 ? t->hasher == &memhash32 : t->hasher == &strhash;
+    // (A maptype may pair an own hasher with a key that is not reflexive;
+    // then a running iterator needs the NaN test of Split::generic.)
+    if (own && (t->reflexivekey() || !(h->flags & iterator))) {
+      evacuateCells<KS, ES, Split::ownHash>(t, h, b, oldbucket);
+      return;
     }
   }
+  evacuateCells<KS, ES, Split::generic>(t, h, b, oldbucket);
+}
+
+// After the cells moved: with no iterator on the old array, unlink its
+// overflow chain and clear keys/elems so the GC can drop what they point at.
+// tophash stays: it holds the evacuation marks. Pointer-free buckets are left
+// as they are (as in Go: nothing for the GC to gain).
+void releaseOldBucket(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
+  if ((h->flags & oldIterator) || !t->bucketHasPointers()) return;
+  bmap* ob = bucketAt(t, h->oldbuckets, oldbucket);
+  auto lo = reinterpret_cast<std::uintptr_t>(h->oldbuckets);
+  auto hi = lo + bucketArrayLen(t, oldB(h)) * t->bucketsize;
+  for (bmap* ovf = overflowOf(t, ob); ovf != nullptr;) {
+    bmap* next = overflowOf(t, ovf);
+    auto a = reinterpret_cast<std::uintptr_t>(ovf);
+    if (a < lo || a >= hi) heap_drop(ovf);
+    ovf = next;
+  }
+  std::memset(raw(ob) + dataOffset, 0, t->bucketsize - dataOffset);
 }
 
 }  // namespace
 
 void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
-  // Go has evacuate_fast32/_fast64/_faststr; one entry point here (a debugger
-  // breaks on it), dispatching to a body specialised for the slot sizes.
-  bool inlineSlots = !(t->indirectkey() || t->indirectelem());
-  if (inlineSlots && t->keysize == 8 && t->elemsize == 8)
-    evacuateCells<8, 8>(t, h, oldbucket);
-  else if (inlineSlots && t->keysize == 16 && t->elemsize == 8)
-    evacuateCells<16, 8>(t, h, oldbucket);  // string keys
-  else if (inlineSlots && t->keysize == 4 && t->elemsize == 4)
-    evacuateCells<4, 4>(t, h, oldbucket);
-  else if (inlineSlots && t->keysize == 4 && t->elemsize == 8)
-    evacuateCells<4, 8>(t, h, oldbucket);
-  else if (inlineSlots && t->keysize == 8 && t->elemsize == 16)
-    evacuateCells<8, 16>(t, h, oldbucket);
-  else if (inlineSlots && t->keysize == 16 && t->elemsize == 16)
-    evacuateCells<16, 16>(t, h, oldbucket);
-  else
-    evacuateCells<0, 0>(t, h, oldbucket);
+  bmap* b = bucketAt(t, h->oldbuckets, oldbucket);
+  if (!evacuated(b)) {
+    // Go has evacuate_fast32/_fast64/_faststr; one entry point here (a
+    // debugger breaks on it), dispatching to a body specialised for the slot
+    // sizes.
+    bool inlineSlots = !(t->indirectkey() || t->indirectelem());
+    if (inlineSlots && t->keysize == 8 && t->elemsize == 8)
+      evacuateLayout<8, 8>(t, h, b, oldbucket);
+    else if (inlineSlots && t->keysize == 16 && t->elemsize == 8)
+      evacuateLayout<16, 8>(t, h, b, oldbucket);  // string keys
+    else if (inlineSlots && t->keysize == 4 && t->elemsize == 4)
+      evacuateLayout<4, 4>(t, h, b, oldbucket);
+    else if (inlineSlots && t->keysize == 4 && t->elemsize == 8)
+      evacuateLayout<4, 8>(t, h, b, oldbucket);
+    else if (inlineSlots && t->keysize == 8 && t->elemsize == 16)
+      evacuateLayout<8, 16>(t, h, b, oldbucket);
+    else if (inlineSlots && t->keysize == 16 && t->elemsize == 16)
+      evacuateLayout<16, 16>(t, h, b, oldbucket);
+    else
+      evacuateLayout<0, 0>(t, h, b, oldbucket);
+    releaseOldBucket(t, h, oldbucket);
+  }
   if (oldbucket == h->nevacuate) advanceEvacuationMark(h, t, noldbuckets(h));
 }
+
+namespace {
+// The grow is over: drop the overflow buckets that hung off the old array's
+// chains, without walking its 2^B buckets (a cache miss each in a big map).
+//  - A pointer-free map lists every overflow bucket it made in a slice
+//    (newoverflow); the old array's are in oldoverflow.
+//  - A map with pointers: each evacuate unlinked and dropped its chain
+//    (releaseOldBucket), unless an iterator was on the old array. oldIterator,
+//    once set, stays set until the next grow, so when it is clear now it was
+//    clear for every evacuate of this grow, and nothing is left to drop.
+void dropOldOverflows(const maptype* t, hmap* h) {
+  auto lo = reinterpret_cast<std::uintptr_t>(h->oldbuckets);
+  auto hi = lo + bucketArrayLen(t, oldB(h)) * t->bucketsize;
+  if (!t->bucketHasPointers()) {
+    const GoSlice* s = h->extra != nullptr ? h->extra->oldoverflow : nullptr;
+    if (s == nullptr) return;
+    auto* const* ovf = static_cast<bmap* const*>(s->array);
+    for (std::int64_t i = 0; i < s->len; i++) {
+      auto a = reinterpret_cast<std::uintptr_t>(ovf[i]);
+      if (a < lo || a >= hi) heap_drop(ovf[i]);  // preallocated spares belong to the array
+    }
+  } else if (h->flags & oldIterator) {
+    dropChainOverflows(t, h->oldbuckets, oldB(h));
+  }
+}
+}  // namespace
 
 void advanceEvacuationMark(hmap* h, const maptype* t, std::uintptr_t newbit) {
   h->nevacuate++;
@@ -344,7 +433,7 @@ void advanceEvacuationMark(hmap* h, const maptype* t, std::uintptr_t newbit) {
     // Growing is all done: the map lets go of the old array. Its memory is
     // garbage now, freed by gc() once no iterator can reach it.
     void* old = h->oldbuckets;
-    dropChainOverflows(t, old, oldB(h));
+    dropOldOverflows(t, h);
     heap_drop(old);
     h->oldbuckets = nullptr;
     if (h->extra != nullptr) {

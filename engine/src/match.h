@@ -35,24 +35,27 @@ inline unsigned tophashEq(const bmap* b, std::uint8_t v) {
   __m128i eq = _mm_cmpeq_epi8(tophashVector(b), _mm_set1_epi8(static_cast<char>(v)));
   return static_cast<unsigned>(_mm_movemask_epi8(eq)) & 0xFFu;
 }
-// Cells that are empty (tophash emptyRest or emptyOne).
-inline unsigned emptyCells(const bmap* b) {
+// Cells whose tophash byte is below v (v > 0): cell states rather than hash
+// bytes when v is minTopHash.
+inline unsigned tophashBelow(const bmap* b, std::uint8_t v) {
   __m128i t = tophashVector(b);
-  __m128i e = _mm_or_si128(_mm_cmpeq_epi8(t, _mm_set1_epi8(emptyRest)),
-                           _mm_cmpeq_epi8(t, _mm_set1_epi8(emptyOne)));
-  return static_cast<unsigned>(_mm_movemask_epi8(e)) & 0xFFu;
+  __m128i le = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(static_cast<char>(v - 1))), t);  // t <= v-1
+  return static_cast<unsigned>(_mm_movemask_epi8(le)) & 0xFFu;
 }
+// Cells that are empty (tophash emptyRest or emptyOne).
+inline unsigned emptyCells(const bmap* b) { return tophashBelow(b, emptyOne + 1); }
 #else
 inline unsigned tophashEq(const bmap* b, std::uint8_t v) {
   unsigned m = 0;
   for (unsigned i = 0; i < bucketCnt; i++) m |= unsigned{tophashes(b)[i] == v} << i;
   return m;
 }
-inline unsigned emptyCells(const bmap* b) {
+inline unsigned tophashBelow(const bmap* b, std::uint8_t v) {
   unsigned m = 0;
-  for (unsigned i = 0; i < bucketCnt; i++) m |= unsigned{isEmpty(tophashes(b)[i])} << i;
+  for (unsigned i = 0; i < bucketCnt; i++) m |= unsigned{tophashes(b)[i] < v} << i;
   return m;
 }
+inline unsigned emptyCells(const bmap* b) { return tophashBelow(b, emptyOne + 1); }
 #endif
 
 // Cells whose 8- or 4-byte key (stored inline at dataOffset) equals key.

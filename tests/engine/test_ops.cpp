@@ -520,3 +520,135 @@ TEST_CASE("faststr: keys of one length differing in a single byte, bytes stored 
   mapdrop(&mt, h);
   gc();
 }
+
+namespace detail_t {
+// One chain, every case of an assignment's scan: a hasher that sends every
+// key to bucket 0 of a B = 4 map (no grow for 100 entries) with one of five
+// tophash bytes, so keys share tophash bytes without being equal. The fast
+// entry point (release: its inline hot path) and Go's step-by-step generic
+// mapassign get the same operations; their bytes must agree throughout.
+template <class K> struct ChainOps;
+template <> struct ChainOps<std::uint64_t> {
+  static std::uint64_t hash(const void* k, std::uintptr_t) {
+    std::uint64_t v;
+    std::memcpy(&v, k, sizeof v);
+    return std::uint64_t{0x80 + v % 5} << 56;
+  }
+  static std::uint64_t key(int i) { return static_cast<std::uint64_t>(i) * 1000003; }
+  static void* assign(const maptype* t, hmap* h, std::uint64_t k) { return mapassign_fast64(t, h, k); }
+  static void del(const maptype* t, hmap* h, std::uint64_t k) { mapdelete_fast64(t, h, k); }
+};
+template <> struct ChainOps<std::uint32_t> {
+  static std::uint64_t hash(const void* k, std::uintptr_t) {
+    std::uint32_t v;
+    std::memcpy(&v, k, sizeof v);
+    return std::uint64_t{0x80 + v % 5} << 56;
+  }
+  static std::uint32_t key(int i) { return static_cast<std::uint32_t>(i) * 7919; }
+  static void* assign(const maptype* t, hmap* h, std::uint32_t k) { return mapassign_fast32(t, h, k); }
+  static void del(const maptype* t, hmap* h, std::uint32_t k) { mapdelete_fast32(t, h, k); }
+};
+template <> struct ChainOps<String> {
+  static std::uint64_t hash(const void* k, std::uintptr_t) {
+    const auto* s = static_cast<const String*>(k);
+    return std::uint64_t{0x80u + s->str[s->len - 1] % 5u} << 56;
+  }
+  static const String& key(int i) {
+    static std::vector<String> keys;  // one String per i: both maps store the same pointers
+    while (keys.size() <= static_cast<std::size_t>(i))
+      keys.push_back(String::make("chain-" + std::to_string(keys.size())));
+    return keys[static_cast<std::size_t>(i)];
+  }
+  static void* assign(const maptype* t, hmap* h, const String& k) { return mapassign_faststr(t, h, k); }
+  static void del(const maptype* t, hmap* h, const String& k) { mapdelete_faststr(t, h, k); }
+};
+
+template <class K>
+void oneChainCases() {
+  using F = ChainOps<K>;
+  maptype mt = *Map<K, std::uint64_t>::type();
+  mt.hasher = &F::hash;
+  hmap* fh = makemap(&mt, 100, nullptr);
+  hmap* gh = makemap(&mt, 100, nullptr);
+  REQUIRE(fh->B == 4);
+  auto set = [&](int i, std::uint64_t v) {
+    K k = F::key(i);
+    std::memcpy(F::assign(&mt, fh, k), &v, sizeof v);
+    std::memcpy(mapassign(&mt, gh, &k), &v, sizeof v);
+  };
+  auto del = [&](int i) {  // the same delete on both: mapdelete_faststr leaves a key's len, mapdelete does not
+    K k = F::key(i);
+    F::del(&mt, fh, k);
+    F::del(&mt, gh, k);
+  };
+  auto get = [&](int i) {
+    K k = F::key(i);
+    bool ok = false;
+    std::uint64_t v = 0;
+    void* e = mapaccess2(&mt, fh, &k, &ok);
+    std::memcpy(&v, e, sizeof v);
+    return ok ? v : ~std::uint64_t{0};
+  };
+  auto same = [&] {
+    REQUIRE(mapImage(&mt, fh) == mapImage(&mt, gh));
+    REQUIRE(check_invariants(&mt, fh) == std::string());
+  };
+  auto* b0 = static_cast<std::uint8_t*>(fh->buckets);  // tophash bytes of bucket 0
+  auto chainLen = [&] {
+    int n = 0;
+    for (const char* b = static_cast<const char*>(fh->buckets); b != nullptr; n++)
+      std::memcpy(&b, b + overflowOffset(mt.bucketsize), sizeof b);
+    return n;
+  };
+
+  for (int i = 1; i <= 20; i++) set(i, i);  // bucket 0, an overflow bucket, half of another
+  same();
+  CHECK(chainLen() == 3);
+  CHECK(fh->noverflow == 2);
+
+  // Found in the first overflow bucket: updated in place, nothing added.
+  set(12, 1200);
+  same();
+  CHECK(fh->count == 20);
+  CHECK(get(12) == 1200);
+  CHECK(fh->noverflow == 2);
+
+  // A hole (emptyOne) in bucket 0 before the chain's emptyRest: a key that
+  // lives past it is still found there, not inserted again into the hole.
+  del(3);
+  REQUIRE(b0[2] == emptyOne);
+  set(18, 1800);
+  same();
+  CHECK(fh->count == 19);
+  CHECK(get(18) == 1800);
+  CHECK(b0[2] == emptyOne);
+
+  // A new key takes the first empty cell the scan passed: the hole.
+  set(21, 21);
+  same();
+  CHECK(fh->count == 20);
+  CHECK(b0[2] >= minTopHash);
+  K k21 = F::key(21);
+  CHECK(std::memcmp(static_cast<char*>(fh->buckets) + dataOffset + 2 * sizeof(K), &k21, sizeof(K)) == 0);
+
+  // Fill the last bucket; the next new key hangs a fourth one off the chain.
+  for (int i = 22; i <= 25; i++) set(i, i);
+  same();
+  CHECK(chainLen() == 3);
+  set(26, 26);
+  same();
+  CHECK(chainLen() == 4);
+  CHECK(fh->noverflow == 3);
+  for (int i = 1; i <= 26; i++) CHECK(get(i) == (i == 3 ? ~std::uint64_t{0} : i == 12 ? 1200u : i == 18 ? 1800u : std::uint64_t(i)));
+
+  mapdrop(&mt, fh);
+  mapdrop(&mt, gh);
+  gc();
+}
+}  // namespace detail_t
+
+TEST_CASE("fast assignment in one overflow chain: found past a hole, hole reused, new overflow bucket") {
+  SUBCASE("fast64") { detail_t::oneChainCases<std::uint64_t>(); }
+  SUBCASE("fast32") { detail_t::oneChainCases<std::uint32_t>(); }
+  SUBCASE("faststr") { detail_t::oneChainCases<String>(); }
+}
