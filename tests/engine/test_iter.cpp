@@ -286,3 +286,19 @@ TEST_CASE("a typed range loop steps exactly as mapiternext: chains, holes, grows
   clear_hash_seed();
   gc();
 }
+
+TEST_CASE("an iterator replaced by assignment leaves the active list") {
+  I64Map m = I64Map::make();
+  for (std::int64_t i = 0; i < 100; i++) m.set(i, i);
+  REQUIRE(gomap_active_iterators == nullptr);
+  auto it = m.begin();
+  hiter* first = it.raw();
+  REQUIRE(gomap_active_iterators == first);
+  it = m.begin();  // the first hiter is freed here: it must be unlinked first
+  REQUIRE(gomap_active_iterators == it.raw());
+  REQUIRE(gomap_active_iterators->next_active == nullptr);
+  it = m.end();
+  CHECK(gomap_active_iterators == nullptr);
+  m.drop();
+  gc();  // walks the list: would read freed memory (or loop) if one was left
+}

@@ -243,13 +243,15 @@ class Map {
    public:
     using value_type = std::pair<K, V>;
     iterator() = default;
-    explicit iterator(const Map* m) : it(std::make_unique<hiter>()) {
-      std::memset(it.get(), 0, sizeof(hiter));
+    explicit iterator(const Map* m) : it(new hiter{}) {
       mapiterinit(type(), m->header(), it.get());
     }
+    // Moving and destroying go through Done, so a hiter always leaves the
+    // active list (heap.h) before it is freed, whichever way it goes:
+    // `it = m.end()` too. A freed hiter left on the list would be read by the
+    // next gc().
     iterator(iterator&&) noexcept = default;
     iterator& operator=(iterator&&) noexcept = default;
-    ~iterator() { if (it) mapiterdone(it.get()); }
     std::pair<K, V&> operator*() const {
       return {*static_cast<const K*>(it->key), *static_cast<V*>(it->elem)};
     }
@@ -266,7 +268,13 @@ class Map {
     hiter* raw() const { return it.get(); }
 
    private:
-    std::unique_ptr<hiter> it;
+    struct Done {
+      void operator()(hiter* p) const {
+        mapiterdone(p);
+        delete p;
+      }
+    };
+    std::unique_ptr<hiter, Done> it;
   };
   iterator begin() const { return iterator(this); }
   iterator end() const { return iterator(); }
