@@ -8,8 +8,8 @@
 //   heap_drop   UNREACHABLE  the map no longer points at it
 //   gc          FREED        unless an active iterator still reaches it; the
 //                            bytes are filled with kPoison and parked in a
-//                            bounded quarantine before really going back to
-//                            malloc, so a dangling pointer shows the poison.
+//                            bounded quarantine before they can be handed out
+//                            again, so a dangling pointer shows the poison.
 //
 // Records are never removed: a debugger can always say what an address was.
 // Recording can be switched off (benchmarks); allocations are still tracked by
@@ -89,11 +89,6 @@ struct BigAlloc {
   std::size_t bytes;
 };
 
-struct Quarantined {
-  void* p;
-  std::size_t bytes;
-  std::uint8_t cls;  // 0: big
-};
 
 // The heap's lock: held for a few dozen instructions per allocation, where
 // pthread's lock and unlock cost more than the work they guard. Spins a
@@ -126,7 +121,7 @@ struct HeapState_ {
   std::unordered_map<std::uintptr_t, BigAlloc> big;       // big allocations, by address
   std::vector<std::uint64_t> unreachable;                 // record indices awaiting gc
   std::vector<std::uintptr_t> pendingUnrecorded;           // dropped while recording was off
-  std::deque<Quarantined> quarantine;
+  std::deque<Found> quarantine;
   std::size_t quarantineBytes = 0;
 };
 
@@ -255,23 +250,22 @@ inline Found find(HeapState_& s, const void* p) {
 
 // Give memory back for reuse (no quarantine): a slot to its class's free list,
 // a big allocation to calloc/the map cache.
-void giveBack(HeapState_& s, void* p, std::size_t bytes, std::uint8_t cls) {
-  if (cls != 0) {
-    Slot slot = s.spans.find(p);
-    *slot.meta = kSlotFree;
-    s.spans.release(slot);
+void giveBack(HeapState_& s, const Found& f) {
+  if (f.cls != 0) {
+    *f.meta = kSlotFree;
+    s.spans.release(Slot{f.p, f.meta, static_cast<std::uint32_t>(f.bytes), f.cls});
     return;
   }
-  s.big.erase(reinterpret_cast<std::uintptr_t>(p));
-  rawFree(p, bytes);
+  s.big.erase(reinterpret_cast<std::uintptr_t>(f.p));
+  rawFree(f.p, f.bytes);
 }
 
 void releaseQuarantine(HeapState_& s) {
   while (s.quarantineBytes > kQuarantineBytes && !s.quarantine.empty()) {
-    Quarantined q = s.quarantine.front();
+    Found q = s.quarantine.front();
     s.quarantine.pop_front();
     s.quarantineBytes -= q.bytes;
-    giveBack(s, q.p, q.bytes, q.cls);
+    giveBack(s, q);
   }
 }
 
@@ -358,7 +352,7 @@ void heap_drop(const void* p) {
       s.pendingUnrecorded.push_back(reinterpret_cast<std::uintptr_t>(p));
       return;
     }
-    giveBack(s, f.p, f.bytes, f.cls);
+    giveBack(s, f);
     return;
   }
   HeapRegistry& r = reg();
@@ -403,7 +397,7 @@ std::size_t gc() {
     r.unreachable_bytes -= rec.size;
     r.freed_bytes += rec.size;
     *f.meta = kSlotQuarantined;
-    s.quarantine.push_back(Quarantined{f.p, f.bytes, f.cls});
+    s.quarantine.push_back(f);
     s.quarantineBytes += f.bytes;
     freed++;
   }
@@ -416,7 +410,7 @@ std::size_t gc() {
       s.pendingUnrecorded[kept++] = addr;
       continue;
     }
-    giveBack(s, f.p, f.bytes, f.cls);
+    giveBack(s, f);
   }
   s.pendingUnrecorded.resize(kept);
   releaseQuarantine(s);
