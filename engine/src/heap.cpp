@@ -8,15 +8,23 @@
 //   heap_drop   UNREACHABLE  the map no longer points at it
 //   gc          FREED        unless an active iterator still reaches it; the
 //                            bytes are filled with kPoison and parked in a
-//                            bounded quarantine before really going back to
-//                            malloc, so a dangling pointer shows the poison.
+//                            bounded quarantine before they can be handed out
+//                            again, so a dangling pointer shows the poison.
 //
 // Records are never removed: a debugger can always say what an address was.
 // Recording can be switched off (benchmarks); allocations are still tracked by
 // address so that heap_drop can give memory back.
+//
+// Where the bytes come from, as in Go's heap: below 32 KiB a slot of the
+// request's size class in a span (heap_span.h), found again from its address
+// by arithmetic, with one metadata word per slot saying which record it is;
+// above, calloc or (from 2 MiB) huge-page mappings, tracked in a hash map
+// (there are few of them). Everything under one lock: the registry, the
+// spans, the quarantine.
 #include "gomap/heap.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -24,8 +32,13 @@
 #include <unordered_map>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#include <sched.h>
 #include <sys/mman.h>
 
+#include "heap_span.h"
 #include "internal.h"
 #include "pages.h"
 
@@ -41,39 +54,89 @@ namespace gomap {
 
 namespace {
 
+using detail_heap::kClassSize;
+using detail_heap::kMaxSmallSize;
+using detail_heap::kSlotFree;
+using detail_heap::kSlotQuarantined;
+using detail_heap::kSlotUnrecorded;
+using detail_heap::kSlotUnrecordedDropped;
+using detail_heap::Slot;
 using detail_rt::kHugePage;
 using detail_rt::mapHugeAligned;
 
-constexpr std::uint64_t kUnrecorded = ~std::uint64_t{0};
 // Freed memory stays poisoned (and readable) until this much has piled up.
 constexpr std::size_t kQuarantineBytes = std::size_t{64} << 20;
 
 // Allocations this big (bucket arrays from B = 14 on for 8-byte keys and
 // elems) are mapped directly onto huge pages (pages.h). Fresh mappings are
-// zero already (reused ones are cleared: see MapCache). Smaller allocations
-// come from calloc.
+// zero already (reused ones are cleared: see MapCache). Big allocations below
+// it come from calloc; small ones from the spans.
 constexpr std::size_t kMapThreshold = kHugePage;
 // calloc's alignment is what heap_alloc promises (glibc amd64: 16).
 static_assert(alignof(std::max_align_t) >= 16);
 
-struct Tracked {
-  std::uint64_t record;  // index into the registry, or kUnrecorded
-  std::size_t size;
+// An allocation found by address: a span slot, or a big allocation.
+struct Found {
+  void* p = nullptr;
+  std::uint64_t* meta = nullptr;  // the slot's metadata word (heap_span.h's kSlot*)
+  std::size_t bytes = 0;          // usable bytes: what is poisoned when freed
+  std::uint8_t cls = 0;           // size class; 0: a big allocation
+  explicit operator bool() const { return p != nullptr; }
+};
+
+struct BigAlloc {
+  std::uint64_t meta;  // as a slot's metadata word
+  std::size_t bytes;
+};
+
+
+// The heap's lock: held for a few dozen instructions per allocation, where
+// pthread's lock and unlock cost more than the work they guard. Spins a
+// little, then yields (a holder that was preempted, or a long gc()).
+class SpinLock {
+ public:
+  void lock() {
+    while (held_.exchange(true, std::memory_order_acquire)) {
+      for (unsigned spins = 0; held_.load(std::memory_order_relaxed); spins++) {
+        if (spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause();
+#endif
+        } else {
+          sched_yield();
+        }
+      }
+    }
+  }
+  void unlock() { held_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> held_{false};
 };
 
 struct HeapState_ {
-  std::mutex mu;
+  SpinLock mu;
   bool recording = true;
-  std::unordered_map<std::uintptr_t, Tracked> byAddr;  // live and unreachable allocations
-  std::vector<std::uint64_t> unreachable;              // record indices awaiting gc
-  std::vector<std::uintptr_t> pendingUnrecorded;        // dropped while recording was off
-  std::deque<std::pair<void*, std::size_t>> quarantine;
+  detail_heap::SpanHeap spans;
+  std::unordered_map<std::uintptr_t, BigAlloc> big;       // big allocations, by address
+  std::vector<std::uint64_t> unreachable;                 // record indices awaiting gc
+  std::vector<std::uintptr_t> pendingUnrecorded;           // dropped while recording was off
+  std::deque<Found> quarantine;
   std::size_t quarantineBytes = 0;
 };
 
-HeapState_& state() {
-  static HeapState_* s = new HeapState_;  // immortal: maps may outlive static destructors
+// Immortal (maps may outlive static destructors) and made on first use (maps
+// may be made by other translation units' static constructors). The pointer
+// is published once: later calls cost one load, not a call and a guard.
+std::atomic<HeapState_*> gState{nullptr};
+__attribute__((noinline)) HeapState_& makeState() {
+  static HeapState_* s = new HeapState_;
+  gState.store(s, std::memory_order_release);
   return *s;
+}
+inline HeapState_& state() {
+  HeapState_* s = gState.load(std::memory_order_acquire);
+  return s != nullptr ? *s : makeState();
 }
 
 HeapRegistry& reg() { return gomap_heap_registry; }
@@ -84,18 +147,31 @@ HeapRecord& appendRecord() {
     std::uint64_t cap = r.capacity ? r.capacity * 2 : 1024;
     auto* grown = static_cast<HeapRecord*>(std::realloc(r.records, cap * sizeof(HeapRecord)));
     if (!grown) fatal("out of memory (heap registry)");
-    std::memset(grown + r.count, 0, (cap - r.count) * sizeof(HeapRecord));
+    // Records past count are not read (readers take count records), so the
+    // grown tail is left as realloc gives it.
     r.records = grown;
     r.capacity = cap;
   }
   return r.records[r.count++];
 }
 
-// Allocation sizes are multiples of 16, so whole little-endian kPoison words.
+// The bytes are little-endian kPoison words from p on (a tail shorter than a
+// word gets the word's first bytes). Wide stores: gc() poisons every freed
+// bucket array, megabytes per grown map.
 void poison(void* p, std::size_t n) {
   auto* w = static_cast<std::uint8_t*>(p);
-  for (std::size_t i = 0; i + 8 <= n; i += 8) std::memcpy(w + i, &kPoison, 8);
-  for (std::size_t i = n & ~std::size_t{7}; i < n; i++) w[i] = static_cast<std::uint8_t>(kPoison >> (8 * (i % 8)));
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i pattern = _mm_set1_epi64x(static_cast<long long>(kPoison));
+  for (; i + 64 <= n; i += 64) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + i), pattern);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + i + 16), pattern);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + i + 32), pattern);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + i + 48), pattern);
+  }
+#endif
+  for (; i + 8 <= n; i += 8) std::memcpy(w + i, &kPoison, 8);
+  for (; i < n; i++) w[i] = static_cast<std::uint8_t>(kPoison >> (8 * (i % 8)));
 }
 
 std::size_t mappedLength(std::size_t bytes) { return (bytes + 4095) & ~std::size_t{4095}; }
@@ -117,6 +193,7 @@ MapCache& mapCache() {
   return *c;
 }
 
+// Big allocations only (at least kMaxSmallSize bytes).
 void* rawAlloc(std::size_t bytes) {
   if (bytes < kMapThreshold) return std::calloc(1, bytes);
   std::size_t len = mappedLength(bytes);
@@ -159,87 +236,133 @@ void rawFree(void* p, std::size_t bytes) {
   c.bytes += len;
 }
 
+__attribute__((noinline)) Found findBig(HeapState_& s, const void* p) {
+  auto it = s.big.find(reinterpret_cast<std::uintptr_t>(p));
+  if (it == s.big.end()) return Found{};
+  return Found{const_cast<void*>(p), &it->second.meta, it->second.bytes, 0};
+}
+
+// The allocation starting exactly at p, if it is ours (in any state).
+inline Found find(HeapState_& s, const void* p) {
+  if (Slot slot = s.spans.find(p); slot.p != nullptr) return Found{slot.p, slot.meta, slot.bytes, slot.cls};
+  return findBig(s, p);
+}
+
+// Give memory back for reuse (no quarantine): a slot to its class's free list,
+// a big allocation to calloc/the map cache.
+void giveBack(HeapState_& s, const Found& f) {
+  if (f.cls != 0) {
+    *f.meta = kSlotFree;
+    s.spans.release(Slot{f.p, f.meta, static_cast<std::uint32_t>(f.bytes), f.cls});
+    return;
+  }
+  s.big.erase(reinterpret_cast<std::uintptr_t>(f.p));
+  rawFree(f.p, f.bytes);
+}
+
 void releaseQuarantine(HeapState_& s) {
   while (s.quarantineBytes > kQuarantineBytes && !s.quarantine.empty()) {
-    auto [p, n] = s.quarantine.front();
+    Found q = s.quarantine.front();
     s.quarantine.pop_front();
-    s.quarantineBytes -= n;
-    rawFree(p, n);
+    s.quarantineBytes -= q.bytes;
+    giveBack(s, q);
   }
 }
 
 }  // namespace
 
 // Go's size classes (runtime/sizeclasses.go, class_to_size): an allocation
-// below 32 KiB takes the smallest class that fits.
+// below 32 KiB takes the smallest class that fits, found by direct index.
 std::size_t roundupsize(std::size_t size) {
-  static constexpr std::uint16_t classes[] = {
-      0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,
-      160,   176,   192,   208,   224,   240,   256,   288,   320,   352,   384,   416,
-      448,   480,   512,   576,   640,   704,   768,   896,   1024,  1152,  1280,  1408,
-      1536,  1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,
-      6528,  6784,  6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384,
-      18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
-  constexpr std::size_t maxSmallSize = 32768, pageSize = 8192;
-  if (size < maxSmallSize) return *std::lower_bound(std::begin(classes), std::end(classes), size);
+  constexpr std::size_t pageSize = detail_heap::kPageSize;
+  if (size < kMaxSmallSize) return kClassSize[detail_heap::sizeClass(size)];
   if (size + pageSize < size) return size;
   return (size + pageSize - 1) & ~(pageSize - 1);
 }
 
+namespace {
+
+// Records an allocation at p (under the lock), or marks it unrecorded.
+inline void record(HeapState_& s, void* p, std::uint64_t* meta, std::size_t rounded, HeapRole role,
+                   const void* owner, std::uint8_t B, std::uint64_t nbuckets) {
+  if (!s.recording) {
+    *meta = kSlotUnrecorded;
+    return;
+  }
+  HeapRegistry& r = reg();
+  *meta = r.count;
+  HeapRecord& rec = appendRecord();
+  rec = HeapRecord{reinterpret_cast<std::uintptr_t>(p),
+                   rounded,
+                   reinterpret_cast<std::uintptr_t>(role == HeapRole::hmap ? p : owner),
+                   ++r.seq,
+                   0,
+                   0,
+                   nbuckets,
+                   role,
+                   HeapState::live,
+                   B,
+                   {}};
+  r.live_bytes += rounded;
+}
+
+__attribute__((noinline)) void* allocBig(std::size_t size, HeapRole role, const void* owner, std::uint8_t B,
+                                         std::uint64_t nbuckets) {
+  std::size_t rounded = roundupsize(size);
+  void* p = rawAlloc(rounded);  // outside the lock: calloc or mmap of a big block
+  if (!p) fatal("out of memory");
+  HeapState_& s = state();
+  std::lock_guard<SpinLock> lock(s.mu);
+  BigAlloc& b = s.big[reinterpret_cast<std::uintptr_t>(p)];
+  b.bytes = rounded;
+  record(s, p, &b.meta, rounded, role, owner, B, nbuckets);
+  return p;
+}
+
+}  // namespace
+
 void* heap_alloc(std::size_t size, HeapRole role, const void* owner, std::uint8_t B,
                  std::uint64_t nbuckets) {
-  std::size_t rounded = roundupsize(size);
-  std::size_t bytes = (std::max<std::size_t>(rounded, 16) + 15) & ~std::size_t{15};
-  void* p = rawAlloc(bytes);
-  if (!p) fatal("out of memory");
-
+  if (size >= kMaxSmallSize) return allocBig(size, role, owner, B, nbuckets);
+  int cls = detail_heap::sizeClass(size);
   HeapState_& s = state();
-  std::lock_guard<std::mutex> lock(s.mu);
-  Tracked t{kUnrecorded, bytes};
-  if (s.recording) {
-    HeapRegistry& r = reg();
-    t.record = r.count;
-    HeapRecord& rec = appendRecord();
-    rec = HeapRecord{};
-    rec.addr = reinterpret_cast<std::uintptr_t>(p);
-    rec.size = rounded;
-    rec.owner = reinterpret_cast<std::uintptr_t>(role == HeapRole::hmap ? p : owner);
-    rec.alloc_seq = ++r.seq;
-    rec.nbuckets = nbuckets;
-    rec.role = role;
-    rec.state = HeapState::live;
-    rec.B = B;
-    r.live_bytes += rounded;
-  }
-  s.byAddr[reinterpret_cast<std::uintptr_t>(p)] = t;
-  return p;
+  s.mu.lock();
+  bool dirty;
+  // A 0-byte request still gets a distinct 16-byte slot (the smallest).
+  Slot slot = s.spans.alloc(cls != 0 ? cls : 1, &dirty);
+  record(s, slot.p, slot.meta, kClassSize[cls], role, owner, B, nbuckets);
+  s.mu.unlock();
+  if (dirty) std::memset(slot.p, 0, slot.bytes);  // a reused slot; fresh span memory is zero
+  return slot.p;
 }
 
 void heap_drop(const void* p) {
   if (!p) return;
   HeapState_& s = state();
-  std::lock_guard<std::mutex> lock(s.mu);
-  auto it = s.byAddr.find(reinterpret_cast<std::uintptr_t>(p));
-  if (it == s.byAddr.end()) return;  // not ours (a caller-provided hmap) or already dropped
-  if (it->second.record == kUnrecorded) {
+  std::lock_guard<SpinLock> lock(s.mu);
+  Found f = find(s, p);
+  if (!f) return;  // not ours (a caller-provided hmap)
+  std::uint64_t m = *f.meta;
+  if (m == kSlotFree || m == kSlotQuarantined || m == kSlotUnrecordedDropped) return;  // dropped already
+  if (m == kSlotUnrecorded) {
     // Nobody will look for it: give it back at once, unless an iterator
     // might still read it; then the next gc() decides.
     if (detail_rt::anyActiveIterator()) {
+      *f.meta = kSlotUnrecordedDropped;
       s.pendingUnrecorded.push_back(reinterpret_cast<std::uintptr_t>(p));
       return;
     }
-    rawFree(const_cast<void*>(p), it->second.size);
-    s.byAddr.erase(it);
+    giveBack(s, f);
     return;
   }
   HeapRegistry& r = reg();
-  HeapRecord& rec = r.records[it->second.record];
+  HeapRecord& rec = r.records[m];
   if (rec.state != HeapState::live) return;
   rec.state = HeapState::unreachable;
   rec.dead_seq = ++r.seq;
   r.live_bytes -= rec.size;
   r.unreachable_bytes += rec.size;
-  s.unreachable.push_back(it->second.record);
+  s.unreachable.push_back(m);
 }
 
 std::size_t gc() {
@@ -247,56 +370,56 @@ std::size_t gc() {
   std::vector<std::uintptr_t> roots;
   detail_rt::iteratorRoots(roots);
   std::sort(roots.begin(), roots.end());
+  // Reached by an iterator: any root pointing inside [addr, addr + size).
+  auto pinned = [&roots](std::uint64_t addr, std::uint64_t size) {
+    auto lo = std::lower_bound(roots.begin(), roots.end(), addr);
+    return lo != roots.end() && *lo < addr + std::max<std::uint64_t>(size, 1);
+  };
 
   HeapState_& s = state();
-  std::lock_guard<std::mutex> lock(s.mu);
+  std::lock_guard<SpinLock> lock(s.mu);
   HeapRegistry& r = reg();
   r.gc_cycles++;
   std::size_t freed = 0;
-  std::vector<std::uint64_t> keep;
+  std::size_t kept = 0;
   for (std::uint64_t idx : s.unreachable) {
     HeapRecord& rec = r.records[idx];
     if (rec.state != HeapState::unreachable) continue;
-    auto tracked = s.byAddr.find(rec.addr);
-    std::size_t bytes = tracked != s.byAddr.end() ? tracked->second.size : rec.size;
-    // Reached by an iterator: any root pointing inside the allocation.
-    auto lo = std::lower_bound(roots.begin(), roots.end(), rec.addr);
-    if (lo != roots.end() && *lo < rec.addr + std::max<std::uint64_t>(rec.size, 1)) {
-      keep.push_back(idx);
+    if (pinned(rec.addr, rec.size)) {
+      s.unreachable[kept++] = idx;
       continue;
     }
-    void* p = reinterpret_cast<void*>(rec.addr);
-    poison(p, bytes);
+    Found f = find(s, reinterpret_cast<void*>(rec.addr));
+    if (!f || *f.meta != idx) fatal("heap: an unreachable record's memory is not tracked");
+    poison(f.p, f.bytes);
     rec.state = HeapState::freed;
     rec.free_seq = ++r.seq;
     r.unreachable_bytes -= rec.size;
     r.freed_bytes += rec.size;
-    if (tracked != s.byAddr.end()) s.byAddr.erase(tracked);
-    s.quarantine.emplace_back(p, bytes);
-    s.quarantineBytes += bytes;
+    *f.meta = kSlotQuarantined;
+    s.quarantine.push_back(f);
+    s.quarantineBytes += f.bytes;
     freed++;
   }
-  s.unreachable = std::move(keep);
-  std::vector<std::uintptr_t> stillPinned;
+  s.unreachable.resize(kept);
+  kept = 0;
   for (std::uintptr_t addr : s.pendingUnrecorded) {
-    auto tracked = s.byAddr.find(addr);
-    if (tracked == s.byAddr.end()) continue;
-    auto lo = std::lower_bound(roots.begin(), roots.end(), addr);
-    if (lo != roots.end() && *lo < addr + tracked->second.size) {
-      stillPinned.push_back(addr);
+    Found f = find(s, reinterpret_cast<void*>(addr));
+    if (!f || *f.meta != kSlotUnrecordedDropped) continue;
+    if (pinned(addr, f.bytes)) {
+      s.pendingUnrecorded[kept++] = addr;
       continue;
     }
-    rawFree(reinterpret_cast<void*>(addr), tracked->second.size);
-    s.byAddr.erase(tracked);
+    giveBack(s, f);
   }
-  s.pendingUnrecorded = std::move(stillPinned);
+  s.pendingUnrecorded.resize(kept);
   releaseQuarantine(s);
   return freed;
 }
 
 void heap_set_recording(bool on) {
   HeapState_& s = state();
-  std::lock_guard<std::mutex> lock(s.mu);
+  std::lock_guard<SpinLock> lock(s.mu);
   s.recording = on;
 }
 

@@ -1,7 +1,10 @@
 // test_heap.cpp — the allocation registry a debugger reads (heap.h).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "util.h"
 
@@ -246,3 +249,216 @@ TEST_CASE("big bucket arrays (mapped on huge pages) start zeroed and are poisone
   heap_set_recording(true);
   gc();
 }
+
+// --- the allocator under the registry (heap_span.h) --------------------------
+
+namespace {
+
+// The record heap_alloc just appended (single-threaded callers).
+std::uint64_t lastRecord() { return gomap_heap_registry.count - 1; }
+
+const HeapRecord& rec(std::uint64_t idx) { return gomap_heap_registry.records[idx]; }
+
+// Go's class_to_size, independent of the engine's copy: the smallest class
+// that fits, by search.
+std::size_t referenceClassSize(std::size_t size) {
+  static constexpr std::size_t classes[] = {
+      0,     8,     16,    24,    32,    48,    64,    80,    96,    112,   128,   144,
+      160,   176,   192,   208,   224,   240,   256,   288,   320,   352,   384,   416,
+      448,   480,   512,   576,   640,   704,   768,   896,   1024,  1152,  1280,  1408,
+      1536,  1792,  2048,  2304,  2688,  3072,  3200,  3456,  4096,  4864,  5376,  6144,
+      6528,  6784,  6912,  8192,  9472,  9728,  10240, 10880, 12288, 13568, 14336, 16384,
+      18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768};
+  for (std::size_t c : classes)
+    if (c >= size) return c;
+  return 0;
+}
+
+bool allZero(const void* p, std::size_t n) {
+  const auto* b = static_cast<const std::uint8_t*>(p);
+  for (std::size_t i = 0; i < n; i++)
+    if (b[i] != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("roundupsize: the direct class index agrees with a search of Go's classes for every small size") {
+  for (std::size_t size = 0; size < 32768; size++) {
+    if (roundupsize(size) != referenceClassSize(size)) {
+      CAPTURE(size);
+      REQUIRE(roundupsize(size) == referenceClassSize(size));
+    }
+  }
+}
+
+TEST_CASE("every size class: zeroed, 16-aligned, distinct slots; each one found again by heap_drop") {
+  gc();
+  int owner = 0;
+  for (std::size_t size = 1; size < 32768; size = size < 1024 ? size + 8 : size + 384) {
+    CAPTURE(size);
+    // Two spans' worth of the biggest classes, many slots of the small ones:
+    // heap_drop must find the last slot of a span as well as the first.
+    int n = size < 1024 ? 130 : 12;
+    std::vector<std::uint64_t> idx;
+    std::vector<std::uint8_t*> ps;
+    for (int i = 0; i < n; i++) {
+      auto* p = static_cast<std::uint8_t*>(heap_alloc(size, HeapRole::mapextra, &owner, 0));
+      idx.push_back(lastRecord());
+      ps.push_back(p);
+      REQUIRE(reinterpret_cast<std::uintptr_t>(p) % 16 == 0);
+      CHECK(rec(idx.back()).addr == reinterpret_cast<std::uintptr_t>(p));
+      CHECK(rec(idx.back()).size == roundupsize(size));
+      CHECK(rec(idx.back()).state == HeapState::live);
+      CHECK(allZero(p, size));
+      std::memset(p, 0xab, size);  // the whole request is writable (ASan checks it)
+    }
+    for (int i = 1; i < n; i++) {
+      auto gap = static_cast<std::size_t>(ps[i] > ps[i - 1] ? ps[i] - ps[i - 1] : ps[i - 1] - ps[i]);
+      CHECK(gap >= roundupsize(size));  // no overlap with the previous slot
+    }
+    // Interior pointers and the ends of slots are not allocations: ignored.
+    for (int i = 0; i < n; i++) {
+      heap_drop(ps[i] + 8);
+      if (roundupsize(size) > 8) heap_drop(ps[i] + roundupsize(size) - 8);
+    }
+    for (auto i : idx) CHECK(rec(i).state == HeapState::live);
+    for (int i = 0; i < n; i++) heap_drop(ps[i]);
+    for (auto i : idx) CHECK(rec(i).state == HeapState::unreachable);
+    gc();
+    for (auto i : idx) {
+      CHECK(rec(i).state == HeapState::freed);
+      CHECK(firstWord(rec(i).addr) == kPoison);
+    }
+  }
+}
+
+TEST_CASE("heap_drop tells memory that is not its own, or no longer live, apart") {
+  gc();
+  hmap onStack{};
+  std::uint64_t seq = gomap_heap_registry.seq;
+  heap_drop(&onStack);              // a caller-provided hmap: not ours
+  heap_drop(reinterpret_cast<void*>(std::uintptr_t{1} << 50));  // outside user space
+  static std::uint64_t global;
+  heap_drop(&global);
+  CHECK(gomap_heap_registry.seq == seq);  // no event
+
+  int owner = 0;
+  void* p = heap_alloc(144, HeapRole::overflow, &owner, 0);
+  std::uint64_t i = lastRecord();
+  heap_drop(p);
+  std::uint64_t dead = rec(i).dead_seq;
+  heap_drop(p);  // twice: one event
+  CHECK(rec(i).dead_seq == dead);
+  CHECK(gc() >= 1);
+  seq = gomap_heap_registry.seq;
+  heap_drop(p);  // freed (in quarantine): a dangling pointer, ignored
+  CHECK(gomap_heap_registry.seq == seq);
+  CHECK(rec(i).state == HeapState::freed);
+  CHECK(firstWord(rec(i).addr) == kPoison);
+}
+
+TEST_CASE("freed slots stay poisoned through the quarantine, then are reused zeroed") {
+  gc();
+  // Objects of the 32 KiB class: past the 64 MiB quarantine after ~2048 of them.
+  constexpr int n = 2600;
+  constexpr std::size_t size = 30000;
+  int owner = 0;
+  std::vector<std::uint64_t> first;
+  for (int i = 0; i < n; i++) {
+    void* p = heap_alloc(size, HeapRole::mapextra, &owner, 0);
+    std::memset(p, 0x5a, size);
+    first.push_back(lastRecord());
+  }
+  for (auto i : first) heap_drop(reinterpret_cast<void*>(rec(i).addr));
+  CHECK(gc() == static_cast<std::size_t>(n));
+  // The newest freed objects are still in the quarantine: poisoned, readable.
+  for (int i = n - 100; i < n; i++) CHECK(firstWord(rec(first[i]).addr) == kPoison);
+
+  std::vector<std::uint64_t> freedAddrs;
+  for (auto i : first) freedAddrs.push_back(rec(i).addr);
+  std::sort(freedAddrs.begin(), freedAddrs.end());
+  int reused = 0;
+  std::vector<void*> again;
+  for (int i = 0; i < n; i++) {
+    void* p = heap_alloc(size, HeapRole::mapextra, &owner, 0);
+    again.push_back(p);
+    auto a = reinterpret_cast<std::uint64_t>(p);
+    if (std::binary_search(freedAddrs.begin(), freedAddrs.end(), a)) {
+      reused++;
+      CHECK(allZero(p, size));  // poison and old bytes cleared
+      CHECK(gt::recordFor(p)->state == HeapState::live);  // the newest record for the address
+    }
+  }
+  CHECK(reused > 0);
+  // Only memory that left the quarantine is reused: the newest freed objects
+  // are not handed out again while younger than 64 MiB of frees.
+  for (int i = n - 100; i < n; i++) {
+    CHECK(std::find(again.begin(), again.end(), reinterpret_cast<void*>(rec(first[i]).addr)) == again.end());
+  }
+  for (void* p : again) heap_drop(p);
+  gc();
+}
+
+TEST_CASE("recording off: dropped small memory is reused at once, zeroed") {
+  heap_set_recording(false);
+  int owner = 0;
+  auto* p = static_cast<std::uint8_t*>(heap_alloc(100, HeapRole::mapextra, &owner, 0));
+  std::memset(p, 0xff, 100);
+  heap_drop(p);
+  auto* q = static_cast<std::uint8_t*>(heap_alloc(100, HeapRole::mapextra, &owner, 0));
+  CHECK(q == p);  // newest freed slot of the class first
+  CHECK(allZero(q, 112));
+  heap_drop(q);
+  heap_set_recording(true);
+}
+
+TEST_CASE("threads allocating and dropping at once keep the registry consistent") {
+  gc();
+  const HeapRegistry& r = gomap_heap_registry;
+  std::uint64_t live0 = r.live_bytes, count0 = r.count;
+  constexpr int perThread = 5000;
+  auto work = [](int salt) {
+    int owner = salt;
+    std::vector<void*> mine;
+    for (int i = 0; i < perThread; i++) {
+      auto* p = static_cast<std::uint8_t*>(heap_alloc(48 + (i % 7) * 16, HeapRole::mapextra, &owner, 0));
+      p[0] = static_cast<std::uint8_t>(salt);
+      mine.push_back(p);
+      if (i % 3 == 0) {
+        heap_drop(mine.back());
+        mine.pop_back();
+      }
+    }
+    for (void* p : mine) CHECK(static_cast<std::uint8_t*>(p)[0] == static_cast<std::uint8_t>(salt));
+    for (void* p : mine) heap_drop(p);
+  };
+  std::thread a(work, 1), b(work, 2);
+  a.join();
+  b.join();
+  CHECK(r.count == count0 + 2 * perThread);
+  CHECK(r.live_bytes == live0);
+  gc();
+  CHECK(r.unreachable_bytes == 0);
+  for (std::uint64_t i = count0; i < r.count; i++) CHECK(rec(i).state == HeapState::freed);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+TEST_CASE("ASan: slots are addressable only while allocated or quarantined; redzones never") {
+  gc();
+  int owner = 0;
+  auto* p = static_cast<std::uint8_t*>(heap_alloc(144, HeapRole::overflow, &owner, 0));
+  CHECK(__asan_region_is_poisoned(p, 144) == nullptr);
+  CHECK(__asan_address_is_poisoned(p + 144));  // the redzone after the slot
+  heap_drop(p);
+  gc();
+  CHECK(__asan_region_is_poisoned(p, 144) == nullptr);  // quarantined: the debugger reads the poison
+  // Push it out of the quarantine with 64 MiB of other frees.
+  std::vector<void*> filler;
+  for (int i = 0; i < 2100; i++) filler.push_back(heap_alloc(32768, HeapRole::mapextra, &owner, 0));
+  for (void* f : filler) heap_drop(f);
+  gc();
+  CHECK(__asan_address_is_poisoned(p));  // back on the free list: a use would be reported
+}
+#endif
