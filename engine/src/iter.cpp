@@ -19,6 +19,7 @@
 // gc() asks iteratorRoots() what they still reach. The list's head is exported
 // as gomap_active_iterators (heap.h) so that a debugger's heap view can say
 // which iterator pins an array.
+#include <atomic>
 #include <mutex>
 
 #include "gomap/heap.h"
@@ -38,6 +39,11 @@ namespace {
 
 hiter*& activeHead = gomap_active_iterators;
 
+// The head changes under activeMu, and is also read without it by
+// anyActiveIterator (heap_drop asks on every drop while recording is off):
+// both sides go through atomic_ref, so that read needs no lock.
+void setHead(hiter* it) { std::atomic_ref<hiter*>(activeHead).store(it, std::memory_order_release); }
+
 std::mutex activeMu;
 
 void link(hiter* it) {
@@ -45,7 +51,7 @@ void link(hiter* it) {
   it->prev_active = nullptr;
   it->next_active = activeHead;
   if (activeHead) activeHead->prev_active = it;
-  activeHead = it;
+  setHead(it);
 }
 
 bool linked(const hiter* it) { return it->prev_active != nullptr || activeHead == it; }
@@ -74,8 +80,7 @@ void addSlice(const GoSlice* s, std::vector<std::uintptr_t>& out) {
 namespace detail_rt {
 
 bool anyActiveIterator() {
-  std::lock_guard<std::mutex> lock(activeMu);
-  return activeHead != nullptr;
+  return std::atomic_ref<hiter*>(activeHead).load(std::memory_order_acquire) != nullptr;
 }
 
 void iteratorRoots(std::vector<std::uintptr_t>& out) {
@@ -101,7 +106,7 @@ void mapiterdone(hiter* it) {
   if (it->prev_active)
     it->prev_active->next_active = it->next_active;
   else
-    activeHead = it->next_active;
+    setHead(it->next_active);
   if (it->next_active) it->next_active->prev_active = it->prev_active;
   it->next_active = nullptr;
   it->prev_active = nullptr;
