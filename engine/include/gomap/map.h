@@ -18,8 +18,13 @@
 #include <type_traits>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "gomap/abi.h"
 #include "gomap/hash.h"
+#include "gomap/hash_inline.h"
 #include "gomap/maptype.h"
 #include "gomap/runtime.h"
 #include "gomap/string.h"
@@ -119,6 +124,19 @@ template <class K, class V> struct TypeDescriptors {
 // an evacuation mark, a filtered old bucket, a write in progress, the end of
 // the walk) returns false with the hiter untouched, and the caller runs
 // mapiternext itself.
+// The cells of a bucket whose tophash byte is top, as a bit mask (bit i = cell i).
+[[gnu::always_inline]] inline unsigned cellsWithTophash(const std::uint8_t* tophash, std::uint8_t top) {
+#if defined(__SSE2__)
+  __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
+  __m128i eq = _mm_cmpeq_epi8(t, _mm_set1_epi8(static_cast<char>(top)));
+  return static_cast<unsigned>(_mm_movemask_epi8(eq)) & 0xFFu;
+#else
+  unsigned m = 0;
+  for (unsigned c = 0; c < bucketCnt; c++) m |= unsigned{tophash[c] == top} << c;
+  return m;
+#endif
+}
+
 template <class K, class V>
 [[gnu::always_inline]] inline bool mapiternextInline(hiter* it) {
   constexpr std::size_t keySlot = sizeof(Slot<K>), elemSlot = sizeof(Slot<V>);
@@ -168,6 +186,54 @@ template <class K, class V>
     b = ovf;
     i = 0;
   }
+}
+
+// The common case of mapaccess1_fast64 / mapaccess2_fast64, inline in a
+// typed lookup (release builds; debug builds always call the entry point, so
+// `break mapaccess1_fast64` stops at every lookup): a map with B > 0, not
+// growing, no write in progress. The engine's own hasher (memhash64, which
+// Map<K,V> always installs for 8-byte keys), the same bucket, and the same
+// cell as the entry point finds: the live cell holding key, found by its
+// tophash byte first (runtime's fastint.h explains why that is the same cell).
+// With the bucket size a constant and no call, a loop of lookups keeps more
+// of its cache misses in flight. Sets *elem to the elem, or to nullptr when
+// key is absent; returns false, untouched, for every other case.
+template <class V>
+[[gnu::always_inline]] inline bool mapaccessInline64(const hmap* h, std::uint64_t key, const void** elem) {
+  constexpr std::size_t elemSlot = sizeof(Slot<V>);
+  constexpr std::size_t bsize = bucketSize(8, elemSlot);
+  if (h == nullptr || h->count == 0 || (h->flags & hashWriting) || h->B == 0 || h->oldbuckets != nullptr)
+    return false;
+  const std::uint64_t hash = hashv2::memhash64Inline(key, h->hash0);
+  const auto* b = static_cast<const std::uint8_t*>(h->buckets) +
+                  (hash & ((std::uintptr_t{1} << h->B) - 1)) * bsize;
+  auto top = static_cast<std::uint8_t>(hash >> 56);
+  if (top < minTopHash) top += minTopHash;
+  // The tophash bytes are on the bucket's first cache line; the key and the
+  // elem are on later ones: ask for those now so the misses overlap.
+  __builtin_prefetch(b + 64);
+  __builtin_prefetch(b + 128);
+  do {
+    for (unsigned m = cellsWithTophash(b, top); m != 0; m &= m - 1) {
+      unsigned i = static_cast<unsigned>(__builtin_ctz(m));
+      std::uint64_t k;
+      std::memcpy(&k, b + dataOffset + 8 * i, 8);
+      if (k == key) {
+        *elem = b + dataOffset + 8 * bucketCnt + i * elemSlot;
+        return true;
+      }
+    }
+    std::memcpy(&b, b + bsize - sizeof(void*), sizeof(void*));  // overflow
+  } while (b != nullptr);
+  *elem = nullptr;
+  return true;
+}
+
+// What mapaccess1 returns for an absent key: a zeroed elem (never nil).
+template <class V>
+const void* zeroElem() {
+  alignas(V) static const unsigned char zero[sizeof(V)] = {};
+  return zero;
 }
 
 }  // namespace detail
@@ -299,8 +365,13 @@ class Map {
   const void* access1(const K& k) const {
     if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
       return mapaccess1_fast32(type(), header(), bits32(k));
-    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize)
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize) {
+#ifdef NDEBUG
+      const void* e;
+      if (detail::mapaccessInline64<V>(header(), bits64(k), &e)) return e ? e : detail::zeroElem<V>();
+#endif
       return mapaccess1_fast64(type(), header(), bits64(k));
+    }
     else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
       return mapaccess1_faststr(type(), header(), k);
     else
@@ -309,8 +380,16 @@ class Map {
   const void* access2(const K& k, bool* ok) const {
     if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
       return mapaccess2_fast32(type(), header(), bits32(k), ok);
-    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize)
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize) {
+#ifdef NDEBUG
+      const void* e;
+      if (detail::mapaccessInline64<V>(header(), bits64(k), &e)) {
+        *ok = e != nullptr;
+        return e ? e : detail::zeroElem<V>();
+      }
+#endif
       return mapaccess2_fast64(type(), header(), bits64(k), ok);
+    }
     else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
       return mapaccess2_faststr(type(), header(), k, ok);
     else

@@ -1,0 +1,128 @@
+// test_typed.cpp — Map<K,V>'s inline release paths (map.h) against the
+// runtime's entry points they stand for.
+//
+// In release builds (NDEBUG) a typed range loop steps inline and a typed
+// fast64 lookup runs inline; debug builds call the entry points, so these
+// tests compare an entry point with itself there and matter in the release
+// suite (scripts/test.sh runs it).
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "util.h"
+
+using namespace gomap;
+using gt::I64Map;
+
+namespace {
+
+// Go's fields of two iterators are equal (the engine's list links are not).
+void checkSameState(const hiter& a, const hiter& b) {
+  REQUIRE(a.key == b.key);
+  REQUIRE(a.elem == b.elem);
+  REQUIRE(a.bptr == b.bptr);
+  REQUIRE(a.i == b.i);
+  REQUIRE(a.bucket == b.bucket);
+  REQUIRE(a.wrapped == b.wrapped);
+  REQUIRE(a.checkBucket == b.checkBucket);
+}
+
+// Map<K,V>'s range loop (whose common steps are inline in release builds,
+// map.h) against the type-erased mapiternext, in lockstep from the same
+// start: after every step both must hold the same entry and hiter state.
+// `between(step)` may write to the map between steps (both see it).
+template <class K, class V, class Between>
+std::size_t lockstep(const gomap::Map<K, V>& m, Between&& between) {
+  auto typed = m.begin();
+  hiter raw = *typed.raw();
+  raw.next_active = raw.prev_active = nullptr;  // an unlinked copy
+  std::size_t steps = 0;
+  while (typed != m.end()) {
+    checkSameState(*typed.raw(), raw);
+    between(steps++);
+    ++typed;
+    mapiternext(&raw);
+  }
+  checkSameState(*typed.raw(), raw);
+  REQUIRE(raw.key == nullptr);
+  return steps;
+}
+
+}  // namespace
+
+TEST_CASE("a typed range loop steps exactly as mapiternext: chains, holes, grows, deletes") {
+  set_hash_seed(7);
+  SUBCASE("plain, with overflow chains and emptyOne holes") {
+    for (std::int64_t n : {1, 8, 13, 200, 5000}) {
+      CAPTURE(n);
+      I64Map m = I64Map::make();
+      for (std::int64_t i = 0; i < n; i++) m.set(i * 977, i);
+      for (std::int64_t i = 0; i < n; i += 3) m.erase(i * 977);  // holes in every bucket
+      CHECK(lockstep(m, [](std::size_t) {}) == static_cast<std::size_t>(m.len()));
+      m.drop();
+    }
+  }
+  SUBCASE("a grow starts during the loop, and the loop started during a grow") {
+    I64Map m = I64Map::make();
+    std::int64_t next = 0;
+    for (; next < 53; next++) m.set(next, next);  // the 53rd insert will grow (B=3)
+    lockstep(m, [&](std::size_t) {
+      for (int j = 0; j < 3; j++, next++) m.set(next * 131, next);  // grows, evacuates
+    });
+    // Mid-grow: the next grow has started and has old buckets left to move.
+    while (m.header()->oldbuckets == nullptr) m.set(7 * next++, 0);
+    lockstep(m, [&](std::size_t s) {
+      if (s % 2) m.erase((s / 2) * 131);
+      else m.set(100000 + static_cast<std::int64_t>(s), 1);
+    });
+    m.drop();
+  }
+  SUBCASE("strings and indirect keys and elems") {
+    gomap::Map<gomap::String, std::int64_t> s = gomap::Map<gomap::String, std::int64_t>::make();
+    for (int i = 0; i < 300; i++) s.set(gomap::String::make("k" + std::to_string(i)), i);
+    lockstep(s, [](std::size_t) {});
+    s.drop();
+    auto big = gomap::Map<gt::Key136, gt::Elem200>::make();
+    for (std::uint64_t i = 0; i < 100; i++) big.set(gt::Key136::of(i), gt::Elem200{{i}});
+    lockstep(big, [](std::size_t) {});
+    big.drop();
+  }
+  clear_hash_seed();
+  gc();
+}
+
+TEST_CASE("a typed fast64 lookup finds what mapaccess2_fast64 finds: chains, holes, absent keys, mid-grow") {
+  set_hash_seed(11);
+  I64Map m = I64Map::make();
+  auto agree = [&](std::int64_t k) {
+    bool okRaw = false;
+    const void* raw = mapaccess2_fast64(m.type(), m.header(), static_cast<std::uint64_t>(k), &okRaw);
+    auto [v, ok] = m.lookup(k);
+    REQUIRE(ok == okRaw);
+    REQUIRE(v == *static_cast<const std::int64_t*>(raw));
+    REQUIRE(m.get(k) == v);
+    REQUIRE(m.contains(k) == ok);
+  };
+  std::int64_t n = 0;
+  for (int round = 0; round < 6; round++) {
+    // Grow, delete every third key (emptyOne holes), and probe while the
+    // map is mid-grow (the entry point's path) and once it has settled.
+    std::int64_t target = n + 700;
+    for (; n < target; n++) m.set(n * 7919, n);
+    for (std::int64_t k = round; k < n; k += 3) m.erase(k * 7919);
+    for (std::int64_t k = 0; k < n + 50; k++) agree(k * 7919);   // present, deleted, never there
+    agree(-1);
+  }
+  // The probes above reached keys in overflow buckets too.
+  REQUIRE(m.header()->noverflow > 0);
+  m.drop();
+  I64Map empty = I64Map::make();
+  CHECK(empty.get(5) == 0);
+  CHECK_FALSE(empty.contains(5));
+  empty.drop();
+  I64Map nil;
+  CHECK(nil.get(5) == 0);
+  clear_hash_seed();
+  gc();
+}
