@@ -69,11 +69,7 @@ inline bool evacuated(const bmap* b) {
   std::uint8_t h = tophashes(b)[0];
   return h > emptyOne && h < minTopHash;
 }
-inline std::uint8_t tophash(std::uint64_t hash) {
-  auto top = static_cast<std::uint8_t>(hash >> 56);
-  if (top < minTopHash) top += minTopHash;
-  return top;
-}
+inline std::uint8_t tophash(std::uint64_t hash) { return tophashOf(hash); }
 inline std::uintptr_t bucketShift(std::uint8_t b) { return std::uintptr_t{1} << (b & 63); }
 inline std::uintptr_t bucketMask(std::uint8_t b) { return bucketShift(b) - 1; }
 

@@ -26,14 +26,13 @@ namespace gomap::detail_rt {
 
 inline unsigned lowestCell(unsigned mask) { return static_cast<unsigned>(__builtin_ctz(mask)); }
 
+// Cells whose tophash byte equals v (abi.h's cellsWithTophash, which the
+// typed inline lookups in map.h share).
+inline unsigned tophashEq(const bmap* b, std::uint8_t v) { return cellsWithTophash(tophashes(b), v); }
+
 #if defined(__SSE2__)
 inline __m128i tophashVector(const bmap* b) {
   return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b));  // 8 bytes, upper half zero
-}
-// Cells whose tophash byte equals v.
-inline unsigned tophashEq(const bmap* b, std::uint8_t v) {
-  __m128i eq = _mm_cmpeq_epi8(tophashVector(b), _mm_set1_epi8(static_cast<char>(v)));
-  return static_cast<unsigned>(_mm_movemask_epi8(eq)) & 0xFFu;
 }
 // Cells whose tophash byte is below v (v > 0): cell states rather than hash
 // bytes when v is minTopHash.
@@ -45,11 +44,6 @@ inline unsigned tophashBelow(const bmap* b, std::uint8_t v) {
 // Cells that are empty (tophash emptyRest or emptyOne).
 inline unsigned emptyCells(const bmap* b) { return tophashBelow(b, emptyOne + 1); }
 #else
-inline unsigned tophashEq(const bmap* b, std::uint8_t v) {
-  unsigned m = 0;
-  for (unsigned i = 0; i < bucketCnt; i++) m |= unsigned{tophashes(b)[i] == v} << i;
-  return m;
-}
 inline unsigned tophashBelow(const bmap* b, std::uint8_t v) {
   unsigned m = 0;
   for (unsigned i = 0; i < bucketCnt; i++) m |= unsigned{tophashes(b)[i] < v} << i;

@@ -9,6 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gomap {
 
 // --- Constants (runtime/map.go) -------------------------------------------
@@ -47,6 +51,28 @@ inline constexpr std::uint8_t sameSizeGrow = 8;  // the current grow keeps B (ov
 
 // Sentinel for hiter.checkBucket: "no filtering needed".
 inline constexpr std::uintptr_t noCheck = ~std::uintptr_t{0};
+
+// A hash's tophash byte (map.go's tophash): its top 8 bits, moved above the
+// cell states.
+inline std::uint8_t tophashOf(std::uint64_t hash) {
+  auto top = static_cast<std::uint8_t>(hash >> 56);
+  if (top < minTopHash) top += minTopHash;
+  return top;
+}
+
+// The cells of a bucket whose tophash byte is v, as a bit mask (bit i = cell
+// i), from the bucket's tophash[8]: a few vector instructions on amd64.
+inline unsigned cellsWithTophash(const std::uint8_t* tophash, std::uint8_t v) {
+#if defined(__SSE2__)
+  __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));  // 8 bytes, upper half zero
+  __m128i eq = _mm_cmpeq_epi8(t, _mm_set1_epi8(static_cast<char>(v)));
+  return static_cast<unsigned>(_mm_movemask_epi8(eq)) & 0xFFu;
+#else
+  unsigned m = 0;
+  for (unsigned c = 0; c < 8; c++) m |= unsigned{tophash[c] == v} << c;
+  return m;
+#endif
+}
 
 // --- Structures -------------------------------------------------------------
 

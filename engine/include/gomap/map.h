@@ -18,10 +18,6 @@
 #include <type_traits>
 #include <utility>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "gomap/abi.h"
 #include "gomap/hash.h"
 #include "gomap/hash_inline.h"
@@ -124,19 +120,6 @@ template <class K, class V> struct TypeDescriptors {
 // an evacuation mark, a filtered old bucket, a write in progress, the end of
 // the walk) returns false with the hiter untouched, and the caller runs
 // mapiternext itself.
-// The cells of a bucket whose tophash byte is top, as a bit mask (bit i = cell i).
-[[gnu::always_inline]] inline unsigned cellsWithTophash(const std::uint8_t* tophash, std::uint8_t top) {
-#if defined(__SSE2__)
-  __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));
-  __m128i eq = _mm_cmpeq_epi8(t, _mm_set1_epi8(static_cast<char>(top)));
-  return static_cast<unsigned>(_mm_movemask_epi8(eq)) & 0xFFu;
-#else
-  unsigned m = 0;
-  for (unsigned c = 0; c < bucketCnt; c++) m |= unsigned{tophash[c] == top} << c;
-  return m;
-#endif
-}
-
 template <class K, class V>
 [[gnu::always_inline]] inline bool mapiternextInline(hiter* it) {
   constexpr std::size_t keySlot = sizeof(Slot<K>), elemSlot = sizeof(Slot<V>);
@@ -207,8 +190,7 @@ template <class V>
   const std::uint64_t hash = hashv2::memhash64Inline(key, h->hash0);
   const auto* b = static_cast<const std::uint8_t*>(h->buckets) +
                   (hash & ((std::uintptr_t{1} << h->B) - 1)) * bsize;
-  auto top = static_cast<std::uint8_t>(hash >> 56);
-  if (top < minTopHash) top += minTopHash;
+  const std::uint8_t top = tophashOf(hash);
   // The tophash bytes are on the bucket's first cache line; the key and the
   // elem are on later ones: ask for those now so the misses overlap.
   __builtin_prefetch(b + 64);
