@@ -87,30 +87,13 @@ template <class U>
     return fastAccessSlow<U>(t, h, key, ok);
   std::uint64_t hash = ownHash<U>(h, key);
   bmap* b = bucketAt(t, h->buckets, hash & bucketMask(h->B));
-  // The cell that holds key. Go's fast loop compares the key of every cell
-  // in turn; the cell it finds is the only live one whose tophash byte is
-  // tophash(hash) and whose key is key, so matching the tophash bytes first
-  // (match.h) finds the same cell. The difference is in the branches: "is cell
-  // i the key?" mispredicts once the bucket arrives from memory, and the CPU
-  // throws away the next lookups it had started meanwhile; "is the first
-  // tophash candidate the key?" is nearly always yes (a false candidate has
-  // odds of about 1 in 40 in a full bucket).
-  const std::uint8_t top = tophash(hash);
-  // The head bucket spans three cache lines; the tophash load below misses on
-  // the first, and the value the caller reads next is on a later one. Ask for
-  // those now, so that the two misses overlap instead of following each other.
-  __builtin_prefetch(raw(b) + 64);
-  __builtin_prefetch(raw(b) + 128);
-  do {
-    for (unsigned m = tophashEq(b, top); m != 0; m &= m - 1) {
-      unsigned i = lowestCell(m);
-      if (fastKeyAt<U>(b, i) == key) [[likely]] {
-        *ok = true;
-        return fastElemAt<U>(t, b, i);
-      }
-    }
-    b = overflowOf(t, b);
-  } while (b != nullptr);
+  // The cell that holds key, by tophash first (abi.h's findIntKey says why it
+  // is the cell Go's key-by-key loop finds).
+  unsigned i;
+  if (std::uint8_t* fb = findIntKey<U>(reinterpret_cast<std::uint8_t*>(b), tophash(hash), key, t->bucketsize, &i)) [[likely]] {
+    *ok = true;
+    return fastElemAt<U>(t, reinterpret_cast<bmap*>(fb), i);
+  }
   *ok = false;
   return zeroVal(t->elem->size);
 }
@@ -260,22 +243,9 @@ void fastDelete(const maptype* t, hmap* h, U key, const char* op) {
   if (growing(h)) growWork(t, h, bucket);
   bmap* b = bucketAt(t, h->buckets, bucket);
   bmap* bOrig = b;
-  bmap* found = nullptr;
-  std::uintptr_t i = 0;
-  // The cell Go's loop finds, by tophash first as in fastAccess; the elem to
-  // clear is on a later cache line of the bucket than the tophash bytes.
-  __builtin_prefetch(raw(b) + 64, 1);
-  __builtin_prefetch(raw(b) + 128, 1);
-  const std::uint8_t top = tophash(hash);
-  for (; b != nullptr && found == nullptr; b = overflowOf(t, b)) {
-    for (unsigned m = tophashEq(b, top); m != 0; m &= m - 1) {
-      i = lowestCell(m);
-      if (fastKeyAt<U>(b, i) == key) [[likely]] {
-        found = b;
-        break;
-      }
-    }
-  }
+  // The cell Go's loop finds, by tophash first as in fastAccess.
+  unsigned i = 0;
+  auto* found = reinterpret_cast<bmap*>(findIntKey<U>(reinterpret_cast<std::uint8_t*>(b), tophash(hash), key, t->bucketsize, &i));
   if (found != nullptr) {
     // An 8-byte key is cleared only if it is a pointer; elems always are.
     if (sizeof(U) == 8 && t->key->ptrdata)

@@ -176,8 +176,7 @@ template <class K, class V>
 // `break mapaccess1_fast64` stops at every lookup): a map with B > 0, not
 // growing, no write in progress. The engine's own hasher (memhash64, which
 // Map<K,V> always installs for 8-byte keys), the same bucket, and the same
-// cell as the entry point finds: the live cell holding key, found by its
-// tophash byte first (runtime's fastint.h explains why that is the same cell).
+// cell as the entry point finds (abi.h's findIntKey serves both).
 // With the bucket size a constant and no call, a loop of lookups keeps more
 // of its cache misses in flight. Sets *elem to the elem, or to nullptr when
 // key is absent; returns false, untouched, for every other case.
@@ -188,26 +187,10 @@ template <class V>
   if (h == nullptr || h->count == 0 || (h->flags & hashWriting) || h->B == 0 || h->oldbuckets != nullptr)
     return false;
   const std::uint64_t hash = hashv2::memhash64Inline(key, h->hash0);
-  const auto* b = static_cast<const std::uint8_t*>(h->buckets) +
-                  (hash & ((std::uintptr_t{1} << h->B) - 1)) * bsize;
-  const std::uint8_t top = tophashOf(hash);
-  // The tophash bytes are on the bucket's first cache line; the key and the
-  // elem are on later ones: ask for those now so the misses overlap.
-  __builtin_prefetch(b + 64);
-  __builtin_prefetch(b + 128);
-  do {
-    for (unsigned m = cellsWithTophash(b, top); m != 0; m &= m - 1) {
-      unsigned i = static_cast<unsigned>(__builtin_ctz(m));
-      std::uint64_t k;
-      std::memcpy(&k, b + dataOffset + 8 * i, 8);
-      if (k == key) {
-        *elem = b + dataOffset + 8 * bucketCnt + i * elemSlot;
-        return true;
-      }
-    }
-    std::memcpy(&b, b + bsize - sizeof(void*), sizeof(void*));  // overflow
-  } while (b != nullptr);
-  *elem = nullptr;
+  auto* b = static_cast<std::uint8_t*>(h->buckets) + (hash & ((std::uintptr_t{1} << h->B) - 1)) * bsize;
+  unsigned i;
+  const std::uint8_t* fb = findIntKey<std::uint64_t>(b, tophashOf(hash), key, bsize, &i);
+  *elem = fb ? fb + dataOffset + 8 * bucketCnt + i * elemSlot : nullptr;
   return true;
 }
 
