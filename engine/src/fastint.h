@@ -38,15 +38,12 @@ template <class U>
 
 template <class U>
 [[gnu::always_inline]] inline bool ownHasher(const maptype* t) {
-  if constexpr (sizeof(U) == 8) return t->hasher == &memhash64;
-  else return t->hasher == &memhash32;
+  return t->hasher == ownHasherFor<sizeof(U)>();
 }
 // fastHash when ownHasher(t) is known.
 template <class U>
 [[gnu::always_inline]] inline std::uint64_t ownHash(const hmap* h, U key) {
-  auto seed = static_cast<std::uintptr_t>(h->hash0);
-  if constexpr (sizeof(U) == 8) return memhash64Inline(key, seed);
-  else return memhash32Inline(key, seed);
+  return ownHashInline<sizeof(U)>(static_cast<std::uintptr_t>(h->hash0), &key);
 }
 
 // Everything but the common case of a lookup: nil/empty map, a concurrent

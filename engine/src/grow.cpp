@@ -212,19 +212,6 @@ namespace {
 // t->hasher and checks for NaN while an iterator runs.
 enum class Split { sameSize, ownHash, generic };
 
-// The engine's own hasher for a KS-byte slot, inline (Split::ownHash).
-template <std::size_t KS>
-[[gnu::always_inline]] inline std::uint64_t ownHashOf(std::uintptr_t seed, const void* key) {
-  const auto* p = static_cast<const std::uint8_t*>(key);
-  if constexpr (KS == 8) return memhash64Inline(load64(p), seed);
-  else if constexpr (KS == 4) return memhash32Inline(load32(p), seed);
-  else {
-    static_assert(KS == sizeof(String));
-    const auto* s = static_cast<const String*>(key);
-    return memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
-  }
-}
-
 // The body of evacuate, with the key and elem slot sizes known at compile
 // time for the common layouts (KS/ES 0: read them from t). Copying a slot is
 // then a move or two instead of a memcpy call per key and per elem.
@@ -232,7 +219,7 @@ template <std::size_t KS>
 // What the loop reads of t and h is read once, before it: the copies through
 // memcpy could alias them as far as the compiler knows, so it would reload
 // them for every cell. The hash is the engine's own inline when the slot size
-// says which one it is (ownHashOf, hashBy; Go has evacuate_fast64/_faststr).
+// says which one it is (ownHashInline, hashBy; Go has evacuate_fast64/_faststr).
 //
 // The live cells of a bucket come from one mask (empty ones are skipped, not
 // tested one by one), the X and Y destinations are plain locals picked by
@@ -284,7 +271,7 @@ void evacuateCells(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket)
       const void* k2 = indirectKey ? *reinterpret_cast<void* const*>(k) : k;
       std::uintptr_t useY = 0;
       if constexpr (S == Split::ownHash) {
-        useY = (ownHashOf<KS>(seed, k2) & newbit) != 0;
+        useY = (ownHashInline<KS>(seed, k2) & newbit) != 0;
       } else if constexpr (S == Split::generic) {
         std::uint64_t hash = hashBy<KS>(hasher, seed, k2);
         if (nanCheck && !t->key->equal(k2, k2)) [[unlikely]] {
@@ -338,8 +325,8 @@ void evacuateLayout(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket
     evacuateCells<KS, ES, Split::sameSize>(t, h, b, oldbucket);
     return;
   }
-  if constexpr (KS == 8 || KS == 4 || KS == sizeof(String)) {
-    bool own = KS == 8 ? t->hasher == &memhash64 : KS == 4 ? t->hasher == &memhash32 : t->hasher == &strhash;
+  if constexpr (hasOwnHasher<KS>) {
+    bool own = t->hasher == ownHasherFor<KS>();
     // (A maptype may pair an own hasher with a key that is not reflexive;
     // then a running iterator needs the NaN test of Split::generic.)
     if (own && (t->reflexivekey() || !(h->flags & iterator))) {

@@ -113,17 +113,40 @@ inline bmap* readBucket(const maptype* t, const hmap* h, std::uint64_t hash) {
 // the caller knows the key's size, leaves only the own hasher a key of that
 // size can have (8: memhash64, 4: memhash32, 16: strhash).
 template <std::size_t KS = 0>
-[[gnu::always_inline]] inline std::uint64_t hashBy(HashFn f, std::uintptr_t seed, const void* key) {
+[[gnu::always_inline]] inline std::uint64_t hashBy(HashFn f, std::uintptr_t seed, const void* key);
+
+// The engine's own hasher for a KS-byte key slot (8: memhash64, 4: memhash32,
+// 16: strhash; other sizes have none), and its body inline (same values).
+template <std::size_t KS>
+inline constexpr bool hasOwnHasher = KS == 8 || KS == 4 || KS == sizeof(String);
+template <std::size_t KS>
+HashFn ownHasherFor() {
+  static_assert(hasOwnHasher<KS>, "no own hasher for this slot size");
+  if constexpr (KS == 8) return &memhash64;
+  else if constexpr (KS == 4) return &memhash32;
+  else return &strhash;
+}
+template <std::size_t KS>
+[[gnu::always_inline]] inline std::uint64_t ownHashInline(std::uintptr_t seed, const void* key) {
   const auto* p = static_cast<const std::uint8_t*>(key);
-  if constexpr (KS == 0 || KS == 8)
-    if (f == &memhash64) [[likely]] return memhash64Inline(load64(p), seed);
-  if constexpr (KS == 0 || KS == 4)
-    if (f == &memhash32) [[likely]] return memhash32Inline(load32(p), seed);
-  if constexpr (KS == 0 || KS == sizeof(String))
-    if (f == &strhash) [[likely]] {
-      const auto* s = static_cast<const String*>(key);
-      return memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
-    }
+  if constexpr (KS == 8) return memhash64Inline(load64(p), seed);
+  else if constexpr (KS == 4) return memhash32Inline(load32(p), seed);
+  else {
+    static_assert(KS == sizeof(String), "no own hasher for this slot size");
+    const auto* s = static_cast<const String*>(key);
+    return memhashInline(s->str, static_cast<std::size_t>(s->len), seed);
+  }
+}
+
+template <std::size_t KS>
+[[gnu::always_inline]] inline std::uint64_t hashBy(HashFn f, std::uintptr_t seed, const void* key) {
+  if constexpr (KS == 0) {
+    if (f == &memhash64) [[likely]] return ownHashInline<8>(seed, key);
+    if (f == &memhash32) [[likely]] return ownHashInline<4>(seed, key);
+    if (f == &strhash) [[likely]] return ownHashInline<sizeof(String)>(seed, key);
+  } else if constexpr (hasOwnHasher<KS>) {
+    if (f == ownHasherFor<KS>()) [[likely]] return ownHashInline<KS>(seed, key);
+  }
   return f(key, seed);
 }
 
