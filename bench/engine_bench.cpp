@@ -175,10 +175,11 @@ class Runner {
       for (std::size_t i = 0; i < ks.size(); i++) p.insert(ks[i], value_for(i));
       return static_cast<std::uint64_t>(p.size());
     };
+    // (The jobs name their peer by index, captured by value: they outlive
+    // the lambda that makes them.)
     auto inserts = [&](const std::vector<K>& ks) {
-      return [&, &ks = ks](std::size_t i) {
-        Peer& p = ps[i];
-        return Job{nullptr, [&] { return fill(p, ks); }, [&] { p.destroy(); }};
+      return [&, ks = &ks](std::size_t i) {
+        return Job{nullptr, [&, i, ks] { return fill(ps[i], *ks); }, [&, i] { ps[i].destroy(); }};
       };
     };
     if (!seq.empty()) measure(names, enter, keytype, "insert_seq", n, inserts(seq));
@@ -191,27 +192,22 @@ class Runner {
         enter(i);
         fill(ps[i], keys);
       }
-      measure(names, enter, keytype, "lookup_inorder", n, [&](std::size_t i) {
-        Peer& p = ps[i];
-        return Job{nullptr, [&] {
-          std::uint64_t acc = 0;
-          for (std::size_t j = 0; j < n; j++) acc = fold_lookup(acc, p.find(keys[j]));
-          return acc;
-        }, nullptr};
-      });
-      measure(names, enter, keytype, "lookup_shuffled", n, [&](std::size_t i) {
-        Peer& p = ps[i];
-        return Job{nullptr, [&] {
-          std::uint64_t acc = 0;
-          for (std::size_t j = 0; j < n; j++) acc = fold_lookup(acc, p.find(keys[order[j]]));
-          return acc;
-        }, nullptr};
-      });
+      // Lookups of every key, the j-th being keys[at(j)]: values folded in order.
+      auto lookups = [&](auto at) {
+        return [&, at](std::size_t i) {
+          return Job{nullptr, [&, i, at] {
+            std::uint64_t acc = 0;
+            for (std::size_t j = 0; j < n; j++) acc = fold_lookup(acc, ps[i].find(keys[at(j)]));
+            return acc;
+          }, nullptr};
+        };
+      };
+      measure(names, enter, keytype, "lookup_inorder", n, lookups([](std::size_t j) { return j; }));
+      measure(names, enter, keytype, "lookup_shuffled", n, lookups([&](std::size_t j) { return order[j]; }));
       measure(names, enter, keytype, "iterate", n, [&](std::size_t i) {
-        Peer& p = ps[i];
-        return Job{nullptr, [&] {
+        return Job{nullptr, [&, i] {
           std::uint64_t acc = 0;
-          p.each([&](const auto& k, std::uint64_t v) { acc = fold_iter(acc, key_digest(k), v); });
+          ps[i].each([&](const auto& k, std::uint64_t v) { acc = fold_iter(acc, key_digest(k), v); });
           return acc;
         }, nullptr};
       });
@@ -222,11 +218,10 @@ class Runner {
     }
     // Delete every key, in insertion order, from a freshly built map.
     measure(names, enter, keytype, "delete", n, [&](std::size_t i) {
-      Peer& p = ps[i];
-      return Job{[&] { return fill(p, keys); }, [&] {
-        for (std::size_t j = 0; j < n; j++) p.erase(keys[j]);
-        return static_cast<std::uint64_t>(n - p.size());
-      }, [&] { p.destroy(); }};
+      return Job{[&, i] { return fill(ps[i], keys); }, [&, i] {
+        for (std::size_t j = 0; j < n; j++) ps[i].erase(keys[j]);
+        return static_cast<std::uint64_t>(n - ps[i].size());
+      }, [&, i] { ps[i].destroy(); }};
     });
   }
 
