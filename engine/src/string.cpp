@@ -6,34 +6,46 @@
 #include "gomap/string.h"
 
 #include <cstdlib>
-#include <memory>
+#include <cstring>
 #include <mutex>
-#include <vector>
+
+#include "pages.h"
 
 namespace gomap {
 
+using detail_rt::kHugePage;
+using detail_rt::mapHugeAligned;
+
 namespace {
 
-constexpr std::size_t kChunk = 1 << 20;
+// Key bytes come in 2 MiB chunks on huge pages, as Go's heap arenas do
+// (pages.h): lookups in a big map of strings then miss the cache, not also the
+// TLB, on each key's bytes.
+constexpr std::size_t kChunk = kHugePage;
+
+// `n` bytes that are never given back: huge-page advised when the kernel
+// maps them, plain new[] otherwise.
+std::uint8_t* immortalBytes(std::size_t n, bool huge) {
+  if (huge)
+    if (void* p = mapHugeAligned(n)) return static_cast<std::uint8_t*>(p);
+  return new std::uint8_t[n];
+}
 
 struct Arena {
   std::mutex mu;
-  std::vector<std::unique_ptr<std::uint8_t[]>> chunks;
   std::uint8_t* cur = nullptr;
   std::size_t left = 0;
 
   const std::uint8_t* copy(std::string_view s) {
     std::lock_guard<std::mutex> lock(mu);
     if (s.size() > left) {
-      std::size_t n = s.size() > kChunk / 4 ? s.size() : kChunk;
-      chunks.push_back(std::make_unique<std::uint8_t[]>(n));
-      std::uint8_t* fresh = chunks.back().get();
-      if (n != kChunk) {  // a big string gets a chunk of its own
-        std::memcpy(fresh, s.data(), s.size());
-        return fresh;
+      if (s.size() > kChunk / 4) {  // a big string gets bytes of its own
+        std::uint8_t* own = immortalBytes(s.size(), false);
+        std::memcpy(own, s.data(), s.size());
+        return own;
       }
-      cur = fresh;
-      left = n;
+      cur = immortalBytes(kChunk, true);
+      left = kChunk;
     }
     std::uint8_t* p = cur;
     std::memcpy(p, s.data(), s.size());

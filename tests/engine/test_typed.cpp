@@ -1,8 +1,8 @@
 // test_typed.cpp — Map<K,V>'s inline release paths (map.h) against the
 // runtime's entry points they stand for.
 //
-// In release builds (NDEBUG) a typed range loop steps inline and a typed
-// fast64 lookup runs inline; debug builds call the entry points, so these
+// In release builds (NDEBUG) a typed range loop steps inline and typed
+// fast64 and string lookups run inline; debug builds call the entry points, so these
 // tests compare an entry point with itself there and matter in the release
 // suite (scripts/test.sh runs it).
 #include <doctest/doctest.h>
@@ -125,4 +125,78 @@ TEST_CASE("a typed fast64 lookup finds what mapaccess2_fast64 finds: chains, hol
   CHECK(nil.get(5) == 0);
   clear_hash_seed();
   gc();
+}
+
+TEST_CASE("a typed string lookup finds what mapaccess2_faststr finds: every length class, copies, absent keys, mid-grow") {
+  set_hash_seed(12);
+  using SMap = gomap::Map<String, std::int64_t>;
+  SMap m = SMap::make();
+  // Spellings of every length the byte compare treats apart (0, 1-3, 4-7,
+  // 8-16, over 16 with a middle for memcmp), and keys that agree at both
+  // ends and differ only in the middle.
+  auto spell = [](std::int64_t n) {
+    std::string s = std::to_string(n);
+    switch (n % 6) {
+      case 0: return s.substr(0, 1 + s.size() % 3);
+      case 1: return "ab" + s;
+      case 2: return "k" + s + "-12345678";
+      case 3: return "head--" + s + "--middle--tail";
+      case 4: return std::string("x") + std::string(40, 'm') + s + std::string(40, 'm') + "y";
+      default: return s;
+    }
+  };
+  auto agree = [&](const std::string& spelling) {
+    // A copy made apart from the stored key: equal bytes at another address.
+    String k = String::make(spelling);
+    bool okRaw = false;
+    const void* raw = mapaccess2_faststr(m.type(), m.header(), k, &okRaw);
+    // Both share abi.h's findStrKey: the generic mapaccess2 (the key type's
+    // equal, cell by cell) is the oracle for it.
+    bool okGeneric = false;
+    const void* generic = mapaccess2(m.type(), m.header(), &k, &okGeneric);
+    REQUIRE(okRaw == okGeneric);
+    REQUIRE(raw == generic);
+    auto [v, ok] = m.lookup(k);
+    REQUIRE(ok == okRaw);
+    REQUIRE(v == *static_cast<const std::int64_t*>(raw));
+    REQUIRE(m.get(k) == v);
+    REQUIRE(m.contains(k) == ok);
+  };
+  std::int64_t n = 0;
+  m.set(String::make(""), -7);
+  for (int round = 0; round < 5; round++) {
+    std::int64_t target = n + 600;
+    for (; n < target; n++) m.set(String::make(spell(n)), n);
+    for (std::int64_t k = round; k < n; k += 4) m.erase(String::make(spell(k)));
+    for (std::int64_t k = 0; k < n + 40; k++) agree(spell(k));  // present, deleted, never there
+    agree("");
+    agree("head--1--middle--tai!");  // the same ends as a stored key, another middle
+    agree("x" + std::string(40, 'm') + "1" + std::string(40, 'M') + "y");
+  }
+  REQUIRE(m.header()->noverflow > 0);
+  m.erase(String::make(""));
+  agree("");  // an emptied cell's cleared key must not match the empty key
+  m.drop();
+  SMap nil;
+  CHECK(nil.get(String::make("a")) == 0);
+  clear_hash_seed();
+  gc();
+}
+
+TEST_CASE("sameStringBytes is memcmp for every length and every differing byte") {
+  for (std::size_t n = 0; n <= 40; n++) {
+    std::string a(n, '\0');
+    for (std::size_t i = 0; i < n; i++) a[i] = static_cast<char>('a' + (i * 7) % 26);
+    std::string b = a;  // equal bytes at another address
+    auto* pa = reinterpret_cast<const std::uint8_t*>(a.data());
+    auto* pb = reinterpret_cast<const std::uint8_t*>(b.data());
+    REQUIRE(sameStringBytes(pa, pa, n));
+    REQUIRE(sameStringBytes(pa, pb, n));
+    for (std::size_t i = 0; i < n; i++) {
+      b[i] ^= 0x20;
+      INFO("n=" << n << " differing byte " << i);
+      REQUIRE_FALSE(sameStringBytes(pa, pb, n));
+      b[i] ^= 0x20;
+    }
+  }
 }

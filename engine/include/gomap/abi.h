@@ -106,6 +106,54 @@ template <class U>
   return nullptr;
 }
 
+// Whether n bytes at a equal those at b (n is both keys' length, already
+// compared). Go's faststr loops take the same pointer as equal before any
+// byte; keys are mostly short, so the first and last 8 (4, or the few single)
+// bytes decide without a call, and only the middle of a key over 16 bytes
+// goes to memcmp.
+[[gnu::always_inline]] inline bool sameStringBytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
+  if (a == b) return true;
+  auto w64 = [](const std::uint8_t* p) { std::uint64_t w; std::memcpy(&w, p, 8); return w; };
+  auto w32 = [](const std::uint8_t* p) { std::uint32_t w; std::memcpy(&w, p, 4); return w; };
+  if (n >= 8) {
+    if (w64(a) != w64(b) || w64(a + n - 8) != w64(b + n - 8)) return false;
+    return n <= 16 || std::memcmp(a + 8, b + 8, n - 16) == 0;
+  }
+  if (n >= 4) return w32(a) == w32(b) && w32(a + n - 4) == w32(b + n - 4);
+  if (n == 0) return true;
+  return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];  // 1..3 bytes: all of them
+}
+
+// findIntKey for string keys (the faststr layout: 16-byte {str, len} headers
+// inline after tophash[8]): the cell of a bucket chain whose tophash byte is
+// top and whose key has length len and bytes str, or nullptr. The candidates
+// are tried in cell order, the length first, as Go's loop does, so it finds
+// Go's cell. Shared by mapaccess1/2_faststr's common case (map_faststr.cpp)
+// and Map<String,V>'s inline lookup (map.h).
+[[gnu::always_inline]] inline std::uint8_t* findStrKey(std::uint8_t* b, std::uint8_t top, const std::uint8_t* str,
+                                                       std::int64_t len, std::size_t bucketsize, unsigned* cell) {
+  // The key headers span the bucket's next two lines: asked for now, with
+  // the tophash line's miss, not after it (whole bucket: slower).
+  __builtin_prefetch(b + 64);
+  __builtin_prefetch(b + 128);
+  __builtin_prefetch(b + bucketsize - 1);
+  do {
+    for (unsigned m = cellsWithTophash(b, top); m != 0; m &= m - 1) {
+      unsigned i = static_cast<unsigned>(__builtin_ctz(m));
+      const std::uint8_t* kstr;
+      std::int64_t klen;
+      std::memcpy(&kstr, b + dataOffset + i * 16, 8);
+      std::memcpy(&klen, b + dataOffset + i * 16 + 8, 8);
+      if (klen == len && sameStringBytes(kstr, str, static_cast<std::size_t>(len))) [[likely]] {
+        *cell = i;
+        return b;
+      }
+    }
+    std::memcpy(&b, b + bucketsize - sizeof(void*), sizeof(void*));  // overflow
+  } while (b != nullptr);
+  return nullptr;
+}
+
 // --- Structures -------------------------------------------------------------
 
 struct bmap;  // tophash[bucketCnt], then keys, elems, and the overflow pointer last.

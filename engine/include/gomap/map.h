@@ -194,6 +194,25 @@ template <class V>
   return true;
 }
 
+// mapaccessInline64's twin for string keys (mapaccess1/2_faststr's common
+// case): the engine's strhash (which Map<String,V> always installs) inline,
+// and abi.h's findStrKey, as the entry point uses. One lookup is then about
+// half the instructions of the call, so a loop of them has twice as many in
+// flight in the CPU's window, and overlaps twice the cache misses.
+template <class V>
+[[gnu::always_inline]] inline bool mapaccessInlineStr(const hmap* h, const String& key, const void** elem) {
+  constexpr std::size_t elemSlot = sizeof(Slot<V>);
+  constexpr std::size_t bsize = bucketSize(sizeof(String), elemSlot);
+  if (h == nullptr || h->count == 0 || (h->flags & hashWriting) || h->B == 0 || h->oldbuckets != nullptr)
+    return false;
+  const std::uint64_t hash = hashv2::memhashInline(key.str, static_cast<std::size_t>(key.len), h->hash0);
+  auto* b = static_cast<std::uint8_t*>(h->buckets) + (hash & ((std::uintptr_t{1} << h->B) - 1)) * bsize;
+  unsigned i;
+  const std::uint8_t* fb = findStrKey(b, tophashOf(hash), key.str, key.len, bsize, &i);
+  *elem = fb ? fb + dataOffset + sizeof(String) * bucketCnt + i * elemSlot : nullptr;
+  return true;
+}
+
 // What mapaccess1 returns for an absent key: a zeroed elem (never nil).
 template <class V>
 const void* zeroElem() {
@@ -337,8 +356,13 @@ class Map {
 #endif
       return mapaccess1_fast64(type(), header(), bits64(k));
     }
-    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize) {
+#ifdef NDEBUG
+      const void* e;
+      if (detail::mapaccessInlineStr<V>(header(), k, &e)) return e ? e : detail::zeroElem<V>();
+#endif
       return mapaccess1_faststr(type(), header(), k);
+    }
     else
       return mapaccess1(type(), header(), &k);
   }
@@ -355,8 +379,16 @@ class Map {
 #endif
       return mapaccess2_fast64(type(), header(), bits64(k), ok);
     }
-    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize)
+    else if constexpr (detail::KeyAlg<K>::kind == KeyKind::string && sizeof(V) <= maxElemSize) {
+#ifdef NDEBUG
+      const void* e;
+      if (detail::mapaccessInlineStr<V>(header(), k, &e)) {
+        *ok = e != nullptr;
+        return e ? e : detail::zeroElem<V>();
+      }
+#endif
       return mapaccess2_faststr(type(), header(), k, ok);
+    }
     else
       return mapaccess2(type(), header(), &k, ok);
   }
