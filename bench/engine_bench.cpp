@@ -166,18 +166,18 @@ class Runner {
   // measure). `seq` may be empty (strings).
   template <class Peer, class K>
   void run(const std::vector<std::string>& names, const std::function<void(std::size_t)>& enter,
-           const char* keytype, const std::vector<K>& seq, const std::vector<K>& keys,
-           const std::vector<std::uint32_t>& order) {
+           const char* keytype, const bench::Vec<K>& seq, const bench::Vec<K>& keys,
+           const bench::Vec<std::uint32_t>& order) {
     const std::size_t n = keys.size();
     std::vector<Peer> ps(names.size());
-    auto fill = [&](Peer& p, const std::vector<K>& ks) {
+    auto fill = [&](Peer& p, const bench::Vec<K>& ks) {
       p.init();
       for (std::size_t i = 0; i < ks.size(); i++) p.insert(ks[i], value_for(i));
       return static_cast<std::uint64_t>(p.size());
     };
     // (The jobs name their peer by index, captured by value: they outlive
     // the lambda that makes them.)
-    auto inserts = [&](const std::vector<K>& ks) {
+    auto inserts = [&](const bench::Vec<K>& ks) {
       return [&, ks = &ks](std::size_t i) {
         return Job{nullptr, [&, i, ks] { return fill(ps[i], *ks); }, [&, i] { ps[i].destroy(); }};
       };
@@ -240,8 +240,8 @@ class Runner {
 // switched before each of a peer's reps, setup and teardown included, so
 // every allocation is made and dropped under that peer's own setting.
 template <class K>
-void run_engine(Runner& r, const Options& opt, const char* keytype, const std::vector<K>& seq,
-                const std::vector<K>& keys, const std::vector<std::uint32_t>& order) {
+void run_engine(Runner& r, const Options& opt, const char* keytype, const bench::Vec<K>& seq,
+                const bench::Vec<K>& keys, const bench::Vec<std::uint32_t>& order) {
   std::vector<std::string> names;
   for (const auto& p : opt.peers)
     if (p == "engine" || p == "engine-norec") names.push_back(p);
@@ -273,20 +273,25 @@ void run_u64(Runner& r, const Options& opt, std::size_t n) {
 
 void run_str(Runner& r, const Options& opt, std::size_t n) {
   // Go's map[string]V holds string headers pointing at shared bytes; so do the
-  // peers here (gomap::String, std::string_view): no peer copies key bytes.
-  auto owned = bench::string_keys(n);
+  // peers here (gomap::String, std::string_view), and they all point at the
+  // same bytes: one copy in String::make's arena (huge pages, as Go's heap),
+  // made once per size (the arena never frees).
+  static std::map<std::size_t, bench::Vec<gomap::String>> arena_keys;
+  auto& gk = arena_keys[n];
+  if (gk.empty()) {
+    gk.reserve(n);
+    for (const auto& s : bench::string_keys(n)) gk.push_back(gomap::String::make(s));
+  }
+  bench::Vec<std::string_view> views;
+  views.reserve(n);
+  for (const auto& k : gk) views.push_back(k.view());
   auto order = bench::shuffled_order(n);
-  std::vector<std::string_view> views(owned.begin(), owned.end());
   bool engineDone = false;
   for (const auto& peer : opt.peers) {
     if (peer == "engine" || peer == "engine-norec") {
       if (engineDone) continue;
       engineDone = true;
-      static std::map<std::size_t, std::vector<gomap::String>> arena_keys;  // String::make never frees
-      auto& gk = arena_keys[n];
-      if (gk.empty())
-        for (const auto& s : owned) gk.push_back(gomap::String::make(s));
-      run_engine(r, opt, "string", std::vector<gomap::String>{}, gk, order);
+      run_engine(r, opt, "string", bench::Vec<gomap::String>{}, gk, order);
     } else if (peer == "std") {
       r.run<ContainerPeer<std::unordered_map<std::string_view, std::uint64_t>>>({peer}, kNoEnter, "string", {}, views, order);
     }

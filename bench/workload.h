@@ -7,11 +7,54 @@
 // Keep this file and main.go in step.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
+
 namespace bench {
+
+// The inputs every C++ peer reads (keys, lookup order, string headers and
+// their bytes) sit on transparent huge pages, as the Go peer's do: Go's heap,
+// where its slices and strings live, is advised onto huge pages by the
+// runtime. With 4 KiB pages a shuffled lookup in a big map would pay a TLB
+// miss on its key before the map is even touched, in the C++ peers alone.
+// Below 2 MiB an allocation is plain operator new.
+template <class T>
+struct HugeAlloc {
+  using value_type = T;
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+  HugeAlloc() = default;
+  template <class U> HugeAlloc(const HugeAlloc<U>&) {}
+  static std::size_t mapped(std::size_t bytes) { return (bytes + kHuge - 1) & ~(kHuge - 1); }
+  T* allocate(std::size_t n) {
+    std::size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return static_cast<T*>(::operator new(bytes));
+    // Over-map by one huge page and keep a 2 MiB-aligned run: the kernel
+    // backs only whole aligned 2 MiB pages with huge ones.
+    std::size_t len = mapped(bytes);
+    void* m = mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) throw std::bad_alloc();
+    auto base = reinterpret_cast<std::uintptr_t>(m);
+    std::uintptr_t start = (base + kHuge - 1) & ~(kHuge - 1);
+    if (start != base) munmap(m, start - base);
+    if (std::uintptr_t end = base + len + kHuge; end != start + len)
+      munmap(reinterpret_cast<void*>(start + len), end - (start + len));
+    madvise(reinterpret_cast<void*>(start), len, MADV_HUGEPAGE);  // advice: failure is fine
+    return reinterpret_cast<T*>(start);
+  }
+  void deallocate(T* p, std::size_t n) {
+    std::size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) ::operator delete(p);
+    else munmap(p, mapped(bytes));
+  }
+  template <class U> bool operator==(const HugeAlloc<U>&) const { return true; }
+};
+template <class T>
+using Vec = std::vector<T, HugeAlloc<T>>;
 
 // splitmix64 (Steele, Lea, Flood 2014): one multiply-xorshift per output; a
 // bijection of the counter, so N outputs are N distinct keys.
@@ -29,15 +72,15 @@ inline constexpr std::uint64_t kKeySeed = 1;      // random keys
 inline constexpr std::uint64_t kShuffleSeed = 2;  // lookup order
 
 // Keys 0..n-1: what a counter or an ID column gives a map.
-inline std::vector<std::uint64_t> sequential_keys(std::size_t n) {
-  std::vector<std::uint64_t> k(n);
+inline Vec<std::uint64_t> sequential_keys(std::size_t n) {
+  Vec<std::uint64_t> k(n);
   for (std::size_t i = 0; i < n; i++) k[i] = i;
   return k;
 }
 
-inline std::vector<std::uint64_t> random_keys(std::size_t n) {
+inline Vec<std::uint64_t> random_keys(std::size_t n) {
   SplitMix64 r{kKeySeed};
-  std::vector<std::uint64_t> k(n);
+  Vec<std::uint64_t> k(n);
   for (auto& x : k) x = r.next();
   return k;
 }
@@ -52,8 +95,8 @@ inline std::vector<std::string> string_keys(std::size_t n) {
 }
 
 // A permutation of 0..n-1 (Fisher-Yates from the top, j = next() % (i+1)).
-inline std::vector<std::uint32_t> shuffled_order(std::size_t n) {
-  std::vector<std::uint32_t> p(n);
+inline Vec<std::uint32_t> shuffled_order(std::size_t n) {
+  Vec<std::uint32_t> p(n);
   for (std::size_t i = 0; i < n; i++) p[i] = static_cast<std::uint32_t>(i);
   SplitMix64 r{kShuffleSeed};
   for (std::size_t i = n; i > 1; i--) {
