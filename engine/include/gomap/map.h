@@ -346,7 +346,10 @@ class Map {
     else
       return mapassign(type(), header(), &k);
   }
-  const void* access1(const K& k) const {
+  // Always inline: in release builds these hold the inline lookups, and a
+  // call per lookup (GCC keeps the string one out of line otherwise) costs
+  // a tenth of 1M string lookups in insertion order.
+  [[gnu::always_inline]] const void* access1(const K& k) const {
     if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
       return mapaccess1_fast32(type(), header(), bits32(k));
     else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize) {
@@ -366,7 +369,7 @@ class Map {
     else
       return mapaccess1(type(), header(), &k);
   }
-  const void* access2(const K& k, bool* ok) const {
+  [[gnu::always_inline]] const void* access2(const K& k, bool* ok) const {
     if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem32 && sizeof(V) <= maxElemSize)
       return mapaccess2_fast32(type(), header(), bits32(k), ok);
     else if constexpr (detail::KeyAlg<K>::kind == KeyKind::mem64 && sizeof(V) <= maxElemSize) {
