@@ -61,6 +61,12 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "memhash reads little-e
     } else {
       a = b = 0;
     }
+  } else if (n <= 32) {
+    // The loop below, run once: keys of 17 to 32 bytes (a decimal uint64,
+    // a UUID) are common enough to skip its set-up.
+    s = hashMix(load64(p) ^ kHashK1, load64(p + 8) ^ s);
+    a = load64(p + n - 16);
+    b = load64(p + n - 8);
   } else {
     const std::uint8_t* q = p;
     for (std::size_t i = n; i > 16; i -= 16, q += 16) s = hashMix(load64(q) ^ kHashK1, load64(q + 8) ^ s);
