@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "gomap/abi.h"
 
@@ -39,6 +40,24 @@ namespace gomap::detail {
     if (top > emptyOne) return -1;
   }
   return bucketCnt;
+}
+
+// How many buckets ahead of the walk a Map<String,V> loop asks for its keys'
+// bytes: about 20 entries, enough to cover a memory access at the loop's pace
+// (1M entries, alternating A/B: 1 bucket 20 ms, 2: 17.5, 4: 15.8, 8: 15.5;
+// none: 27).
+inline constexpr std::uintptr_t stringPrefetchBuckets = 4;
+
+// Prefetches the bytes of the eight string keys of a bucket (16-byte
+// {str, len} slots after tophash[8]). No cell is tested: an empty cell's key
+// is zeroed (Go clears a deleted key that has pointers) or stale, and a
+// prefetch never faults, whatever the address.
+[[gnu::always_inline]] inline void prefetchStringBytes(const std::uint8_t* bucket) {
+  for (unsigned c = 0; c < bucketCnt; c++) {
+    const void* str;
+    std::memcpy(&str, bucket + dataOffset + c * 16, sizeof str);
+    __builtin_prefetch(str);
+  }
 }
 
 }  // namespace gomap::detail

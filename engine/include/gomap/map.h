@@ -180,6 +180,12 @@ struct IterCursor {
       if (ovf == nullptr) {
         if (nbucket == it->startBucket && nwrapped) return false;  // the end
         ovf = static_cast<const std::uint8_t*>(it->buckets) + nbucket * bsize;
+        // String keys point elsewhere: ask for the bytes of the keys a few
+        // buckets ahead (a loop body that reads them would miss on every
+        // entry, in an order unrelated to where the arena put them).
+        if constexpr (std::is_same_v<K, String>)
+          if (nbucket + stringPrefetchBuckets < (std::uintptr_t{1} << it->B))
+            prefetchStringBytes(ovf + stringPrefetchBuckets * bsize);
         if (++nbucket == (std::uintptr_t{1} << it->B)) {
           nbucket = 0;
           nwrapped = true;
