@@ -8,7 +8,10 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "util.h"
 
@@ -32,13 +35,17 @@ void checkSameState(const hiter& a, const hiter& b) {
 // map.h) against the type-erased mapiternext, in lockstep from the same
 // start: after every step both must hold the same entry and hiter state.
 // `between(step)` may write to the map between steps (both see it).
+std::uint8_t lastOffset;  // the cell offset the last lockstep loop started at
+
 template <class K, class V, class Between>
 std::size_t lockstep(const gomap::Map<K, V>& m, Between&& between) {
   auto typed = m.begin();
   hiter raw = *typed.raw();
+  lastOffset = raw.offset;
   raw.next_active = raw.prev_active = nullptr;  // an unlinked copy
   std::size_t steps = 0;
   while (typed != m.end()) {
+    REQUIRE(steps < 1000000);  // a walk that never ends fails instead of hanging
     checkSameState(*typed.raw(), raw);
     between(steps++);
     ++typed;
@@ -49,7 +56,147 @@ std::size_t lockstep(const gomap::Map<K, V>& m, Between&& between) {
   return steps;
 }
 
+// lockstep, until loops have started at every cell offset 0..7 (the offset
+// is random per loop); returns how many loops that took.
+template <class K, class V>
+int lockstepEveryOffset(const gomap::Map<K, V>& m) {
+  unsigned seen = 0;
+  int loops = 0;
+  while (seen != 0xFFu && loops < 2000) {
+    lockstep(m, [](std::size_t) {});
+    seen |= 1u << lastOffset;
+    loops++;
+  }
+  REQUIRE(seen == 0xFFu);
+  return loops;
+}
+
+// The keys in each bucket of m's array (its overflow chain included), read
+// from the bucket bytes: 8-byte keys and elems (a 144-byte bucket).
+std::vector<std::vector<std::int64_t>> keysByBucket(const I64Map& m) {
+  constexpr std::size_t bsize = bucketSize(8, 8);
+  std::vector<std::vector<std::int64_t>> out(std::size_t{1} << m.header()->B);
+  const auto* base = static_cast<const std::uint8_t*>(static_cast<const void*>(m.header()->buckets));
+  for (std::size_t i = 0; i < out.size(); i++) {
+    for (const std::uint8_t* b = base + i * bsize; b != nullptr;) {
+      for (unsigned c = 0; c < bucketCnt; c++) {
+        if (b[c] < minTopHash) continue;
+        std::int64_t k;
+        std::memcpy(&k, b + dataOffset + c * 8, 8);
+        out[i].push_back(k);
+      }
+      std::memcpy(&b, b + bsize - sizeof(void*), sizeof(void*));
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+TEST_CASE("a typed range loop steps exactly as mapiternext from every start offset, through full and emptied buckets") {
+  set_hash_seed(11);
+  SUBCASE("one full bucket (B = 0, eight live cells)") {
+    I64Map m = I64Map::make();
+    for (std::int64_t i = 0; i < 8; i++) m.set(i, i);
+    REQUIRE(m.header()->B == 0);
+    lockstepEveryOffset(m);
+    m.drop();
+  }
+  SUBCASE("one live cell in a bucket of holes, at every cell") {
+    for (std::int64_t keep = 0; keep < 8; keep++) {
+      CAPTURE(keep);
+      I64Map m = I64Map::make();
+      for (std::int64_t i = 0; i < 8; i++) m.set(i, i);
+      for (std::int64_t i = 0; i < 8; i++)
+        if (i != keep) m.erase(i);
+      REQUIRE(m.len() == 1);
+      lockstepEveryOffset(m);
+      m.drop();
+    }
+  }
+  SUBCASE("whole buckets emptied, others full, overflow chains") {
+    I64Map m = I64Map::make();
+    for (std::int64_t i = 0; i < 400; i++) m.set(i * 7919, i);  // B = 6: some chains
+    REQUIRE(m.header()->oldbuckets == nullptr);
+    auto byBucket = keysByBucket(m);
+    REQUIRE(byBucket.size() >= 8);
+    // Empty every third bucket (and its chain), and its start-of-walk
+    // neighbour wraps around to the end of the array.
+    for (std::size_t i = 0; i < byBucket.size(); i += 3)
+      for (auto k : byBucket[i]) m.erase(k);
+    lockstepEveryOffset(m);
+    m.drop();
+  }
+  clear_hash_seed();
+  gc();
+}
+
+TEST_CASE("a typed range loop steps exactly as mapiternext while its body deletes and reinserts ahead") {
+  set_hash_seed(13);
+  I64Map m = I64Map::make();
+  for (std::int64_t i = 0; i < 300; i++) m.set(i, i);
+  std::int64_t b0 = m.header()->B;
+  // Delete entries the loop may not have reached (some in the current
+  // bucket), and put some back into their freed cells: no grow.
+  lockstep(m, [&](std::size_t s) {
+    auto k = static_cast<std::int64_t>((s * 37) % 300);
+    if (s % 3 == 2) m.set(k, -1);
+    else m.erase(k);
+  });
+  REQUIRE(m.header()->B == b0);
+  REQUIRE(m.header()->oldbuckets == nullptr);
+  m.drop();
+  clear_hash_seed();
+  gc();
+}
+
+TEST_CASE("a typed range loop whose hiter is stepped through raw() goes on from the hiter") {
+  set_hash_seed(17);
+  I64Map m = I64Map::make();
+  for (std::int64_t i = 0; i < 200; i++) m.set(i * 977, i);
+  auto typed = m.begin();
+  hiter raw = *typed.raw();
+  raw.next_active = raw.prev_active = nullptr;
+  std::size_t steps = 0;
+  while (typed != m.end()) {
+    if (steps++ % 3 == 1) {  // someone else advances the loop's hiter
+      mapiternext(typed.raw());
+      mapiternext(&raw);
+      if (raw.key == nullptr) break;
+    }
+    ++typed;
+    mapiternext(&raw);
+    checkSameState(*typed.raw(), raw);
+    if (raw.key != nullptr) {
+      CHECK((*typed).first == *static_cast<const std::int64_t*>(raw.key));
+      CHECK(&(*typed).second == raw.elem);
+    }
+  }
+  m.drop();
+  clear_hash_seed();
+  gc();
+}
+
+TEST_CASE("a moved-from typed iterator is at the end; the moved-to one goes on") {
+  I64Map m = I64Map::make();
+  for (std::int64_t i = 0; i < 50; i++) m.set(i, i);
+  auto a = m.begin();
+  ++a;
+  const hiter* h = a.raw();
+  auto b = std::move(a);
+  CHECK_FALSE(a != m.end());
+  CHECK(a.raw() == nullptr);
+  CHECK(b.raw() == h);
+  std::size_t n = 1;
+  for (; b != m.end(); ++b) n++;
+  CHECK(n == 50);
+  auto c = m.begin();
+  c = std::move(b);  // c's own hiter is released; b's (finished) one moves in
+  CHECK_FALSE(c != m.end());
+  CHECK(c.raw() == h);
+  m.drop();
+  gc();
+}
 
 TEST_CASE("a typed range loop steps exactly as mapiternext: chains, holes, grows, deletes") {
   set_hash_seed(7);

@@ -21,6 +21,7 @@
 #include "gomap/abi.h"
 #include "gomap/hash.h"
 #include "gomap/hash_inline.h"
+#include "gomap/iter_inline.h"
 #include "gomap/maptype.h"
 #include "gomap/runtime.h"
 #include "gomap/string.h"
@@ -110,66 +111,119 @@ template <class K, class V> struct TypeDescriptors {
   inline static const maptype type = make_maptype(&key, &elem, KeyAlg<K>::hasher, map_name.c_str());
 };
 
-// mapiternext's common steps, inline in a typed loop (release builds): the
-// next live cell of the current bucket, or of the next bucket or overflow
-// bucket when the map is not growing. With the slot sizes known at compile
-// time this is a handful of instructions per entry and no call, so a
-// range-for over a big map keeps several buckets' (and keys') cache misses in
-// flight at once. It produces exactly what mapiternext would, in the same
-// order, and leaves the same hiter state. Anything else (a grow in progress,
-// an evacuation mark, a filtered old bucket, a write in progress, the end of
-// the walk) returns false with the hiter untouched, and the caller runs
-// mapiternext itself.
+// mapiternext's common steps, inline in a typed range loop (release builds):
+// the next live cell of the current bucket, or of the next bucket or
+// overflow bucket when the map is not growing. Anything else (a grow in
+// progress, an evacuation mark, a filtered old bucket, a write in progress,
+// the end of the walk) is left to mapiternext.
+//
+// A big map's loop is bound by how soon one step can start after the
+// previous: if the walk position went through the hiter, every step would
+// wait for its own store of it->i to come back as a load. So the position
+// also lives in this cursor, a local of the loop that the compiler keeps in
+// registers. The hiter is written on every step that returns, so that it
+// holds exactly what mapiternext would have left there, and read back only to
+// see that no one else stepped it. Cells are found as mapiternext finds them
+// (iter_inline.h), from tophash bytes read afresh at every step, so entries
+// the loop body deletes, or a grow evacuates, are seen.
 template <class K, class V>
-[[gnu::always_inline]] inline bool mapiternextInline(hiter* it) {
-  constexpr std::size_t keySlot = sizeof(Slot<K>), elemSlot = sizeof(Slot<V>);
-  constexpr std::size_t bsize = bucketSize(keySlot, elemSlot);
-  const hmap* h = it->h;
-  const auto* b = reinterpret_cast<const std::uint8_t*>(it->bptr);  // tophash[8] first
-  if (h == nullptr || b == nullptr || (h->flags & hashWriting) || it->checkBucket != noCheck)
-    return false;
-  const std::uintptr_t offset = it->offset;
-  std::uintptr_t i = it->i;
-  std::uintptr_t bucket = it->bucket;
-  bool wrapped = it->wrapped;
-  for (;;) {
-    for (; i < bucketCnt; i++) {
-      std::uintptr_t offi = (i + offset) & (bucketCnt - 1);
-      std::uint8_t top = b[offi];
-      if (top >= minTopHash) {
-        auto* data = const_cast<std::uint8_t*>(b) + dataOffset;
-        void* k = data + offi * keySlot;
-        void* e = data + bucketCnt * keySlot + offi * elemSlot;
-        if constexpr (sizeof(K) > maxKeySize) k = *static_cast<void**>(k);
-        if constexpr (sizeof(V) > maxElemSize) e = *static_cast<void**>(e);
-        it->key = k;
-        it->elem = e;
-        it->bptr = reinterpret_cast<bmap*>(const_cast<std::uint8_t*>(b));
-        it->i = static_cast<std::uint8_t>(i + 1);
-        it->bucket = bucket;
-        it->wrapped = wrapped;
-        return true;
-      }
-      if (top != emptyRest && top != emptyOne) return false;  // an evacuation mark
+struct IterCursor {
+  static constexpr std::size_t keySlot = sizeof(Slot<K>), elemSlot = sizeof(Slot<V>);
+  static constexpr std::size_t bsize = bucketSize(keySlot, elemSlot);
+
+  void* key = nullptr;  // it->key: nullptr once the walk is over
+  void* elem = nullptr;
+  const hmap* h = nullptr;
+  const std::uint8_t* b = nullptr;  // it->bptr; nullptr when the inline step must not run
+  unsigned i = 0;                   // it->i
+  unsigned offset = 0;              // it->offset
+  std::uintptr_t bucket = 0;        // it->bucket
+  bool wrapped = false;             // it->wrapped
+
+  // Takes over the hiter's state after mapiterinit or mapiternext.
+  void load(const hiter* it) {
+    key = it->key;
+    elem = it->elem;
+    h = it->h;
+    // Reading an old bucket for a new one filters cells by hash: mapiternext's.
+    // So is a step after the end.
+    b = it->checkBucket == noCheck && key != nullptr ? reinterpret_cast<const std::uint8_t*>(it->bptr)
+                                                     : nullptr;
+    i = it->i;
+    offset = it->offset;
+    bucket = it->bucket;
+    wrapped = it->wrapped;
+  }
+
+  // One step of mapiternext, with the same result and hiter state; false, with
+  // neither the hiter nor the cursor changed, when mapiternext has to take it.
+  [[gnu::always_inline]] bool step(hiter* it) {
+    // it->key differs from ours only if someone stepped the hiter behind the
+    // loop's back (mapiternext on raw()): then our copy is stale.
+    if (b == nullptr || (h->flags & hashWriting) || it->key != key) return false;
+    int j = nextCell(b, offset, i);
+    if (j < 0) return false;  // an evacuation mark: mapiternext sorts it out
+    if (j < int{bucketCnt}) [[likely]] {
+      produce(it, static_cast<unsigned>(j));
+      return true;
     }
     // This bucket is done: its overflow bucket, else the next bucket of the
     // iterator's array. While the map grows, mapiternext decides (it may
     // have to read an old bucket instead).
-    if (h->oldbuckets != nullptr) return false;
-    const std::uint8_t* ovf;
-    std::memcpy(&ovf, b + bsize - sizeof(void*), sizeof(void*));
-    if (ovf == nullptr) {
-      if (bucket == it->startBucket && wrapped) return false;  // the end
-      ovf = static_cast<const std::uint8_t*>(it->buckets) + bucket * bsize;
-      if (++bucket == (std::uintptr_t{1} << it->B)) {
-        bucket = 0;
-        wrapped = true;
+    const std::uint8_t* nb = b;
+    std::uintptr_t nbucket = bucket;
+    bool nwrapped = wrapped;
+    for (;;) {
+      if (h->oldbuckets != nullptr) return false;
+      const std::uint8_t* ovf;
+      std::memcpy(&ovf, nb + bsize - sizeof(void*), sizeof(void*));
+      if (ovf == nullptr) {
+        if (nbucket == it->startBucket && nwrapped) return false;  // the end
+        ovf = static_cast<const std::uint8_t*>(it->buckets) + nbucket * bsize;
+        // String keys point elsewhere: ask for the bytes of the keys a few
+        // buckets ahead (a loop body that reads them would miss on every
+        // entry, in an order unrelated to where the arena put them).
+        if constexpr (std::is_same_v<K, String>)
+          if (nbucket + stringPrefetchBuckets < (std::uintptr_t{1} << it->B))
+            prefetchStringBytes(ovf + stringPrefetchBuckets * bsize);
+        if (++nbucket == (std::uintptr_t{1} << it->B)) {
+          nbucket = 0;
+          nwrapped = true;
+        }
+      }
+      nb = ovf;
+      j = nextCell(nb, offset, 0);
+      if (j < 0) return false;
+      if (j < int{bucketCnt}) {
+        b = nb;
+        bucket = nbucket;
+        wrapped = nwrapped;
+        it->bptr = reinterpret_cast<bmap*>(const_cast<std::uint8_t*>(b));
+        it->bucket = bucket;
+        it->wrapped = wrapped;
+        produce(it, static_cast<unsigned>(j));
+        return true;
       }
     }
-    b = ovf;
-    i = 0;
   }
-}
+
+ private:
+  // The entry at visiting position j of bucket b, in the cursor and the hiter.
+  [[gnu::always_inline]] void produce(hiter* it, unsigned j) {
+    const unsigned c = cellAt(j, offset);
+    auto* data = const_cast<std::uint8_t*>(b) + dataOffset;
+    void* k = data + c * keySlot;
+    void* e = data + bucketCnt * keySlot + c * elemSlot;
+    if constexpr (sizeof(K) > maxKeySize) k = *static_cast<void**>(k);
+    if constexpr (sizeof(V) > maxElemSize) e = *static_cast<void**>(e);
+    i = j + 1;
+    key = k;
+    elem = e;
+    it->key = k;
+    it->elem = e;
+    it->i = static_cast<std::uint8_t>(i);
+  }
+};
 
 // The common case of mapaccess1_fast64 / mapaccess2_fast64, inline in a
 // typed lookup (release builds; debug builds always call the entry point, so
@@ -325,38 +379,54 @@ class Map {
    public:
     using value_type = std::pair<K, V>;
     iterator() = default;
+    iterator(const iterator&) = delete;
     explicit iterator(const Map* m) : it(new hiter{}) {
-      mapiterinit(type(), m->header(), it.get());
+      mapiterinit(type(), m->header(), it);
+      cur.load(it);
     }
-    // Moving and destroying go through Done, so a hiter always leaves the
+    // Moving and destroying go through release(), so a hiter always leaves the
     // active list (heap.h) before it is freed, whichever way it goes:
     // `it = m.end()` too. A freed hiter left on the list would be read by the
-    // next gc().
-    iterator(iterator&&) noexcept = default;
-    iterator& operator=(iterator&&) noexcept = default;
+    // next gc(). All of it is inline (no unique_ptr, whose destructor the
+    // compiler may keep out of line and pass the iterator's address to): an
+    // iterator whose address never leaves the loop is kept in registers,
+    // cursor included.
+    iterator(iterator&& o) noexcept : it(std::exchange(o.it, nullptr)), cur(std::exchange(o.cur, {})) {}
+    iterator& operator=(iterator&& o) noexcept {
+      if (this != &o) {
+        release(std::exchange(it, nullptr));
+        it = std::exchange(o.it, nullptr);
+        cur = std::exchange(o.cur, {});
+      }
+      return *this;
+    }
+    [[gnu::always_inline]] ~iterator() { release(it); }
     std::pair<K, V&> operator*() const {
-      return {*static_cast<const K*>(it->key), *static_cast<V*>(it->elem)};
+      return {*static_cast<const K*>(cur.key), *static_cast<V*>(cur.elem)};
     }
     iterator& operator++() {
 #ifdef NDEBUG
       // Debug builds always call mapiternext, so `break mapiternext` stops
       // at every entry of a range loop.
-      if (detail::mapiternextInline<K, V>(it.get())) return *this;
+      if (cur.step(it)) return *this;
 #endif
-      mapiternext(it.get());
+      mapiternext(it);
+      cur.load(it);
       return *this;
     }
-    bool operator!=(const iterator&) const { return it && it->key != nullptr; }
-    hiter* raw() const { return it.get(); }
+    bool operator!=(const iterator&) const { return cur.key != nullptr; }
+    hiter* raw() const { return it; }
 
    private:
-    struct Done {
-      void operator()(hiter* p) const {
-        mapiterdone(p);
-        delete p;
-      }
-    };
-    std::unique_ptr<hiter, Done> it;
+    // By value, not through this: an out-of-line copy on the unwinding path
+    // would otherwise take the iterator's address and keep it in memory.
+    static void release(hiter* p) {
+      if (p == nullptr) return;
+      mapiterdone(p);
+      delete p;
+    }
+    hiter* it = nullptr;
+    detail::IterCursor<K, V> cur;  // the hiter's walk position, in registers
   };
   iterator begin() const { return iterator(this); }
   iterator end() const { return iterator(); }
