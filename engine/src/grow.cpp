@@ -189,6 +189,11 @@ void hashGrow(const maptype* t, hmap* h) {
   // The actual copying is done incrementally by growWork and evacuate.
 }
 
+// How far ahead of nevacuate growWork fetches the next buckets of the
+// in-order sweep (its second evacuate): that sweep is predictable, the
+// caller's own bucket is not, so its misses can be started writes ahead.
+constexpr std::uintptr_t kEvacuateAhead = 2;
+
 void growWork(const maptype* t, hmap* h, std::uintptr_t bucket) {
   std::uintptr_t oldbucket = bucket & oldbucketmask(h);
   // The old bucket and both of its destinations are (in a big map) three
@@ -198,6 +203,11 @@ void growWork(const maptype* t, hmap* h, std::uintptr_t bucket) {
   prefetchBucket<0>(t, bucketAt(t, h->oldbuckets, oldbucket));
   prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket));
   if (!isSameSizeGrow(h)) prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket + noldbuckets(h)));
+  if (std::uintptr_t ahead = h->nevacuate + kEvacuateAhead; ahead < noldbuckets(h)) {
+    prefetchBucket<1>(t, bucketAt(t, h->oldbuckets, ahead));  // its marks are written
+    prefetchBucket<1>(t, bucketAt(t, h->buckets, ahead));
+    if (!isSameSizeGrow(h)) prefetchBucket<1>(t, bucketAt(t, h->buckets, ahead + noldbuckets(h)));
+  }
   // The old bucket the caller is about to use...
   evacuate(t, h, oldbucket);
   // ...and one more, so that the grow is sure to finish.
@@ -211,6 +221,25 @@ namespace {
 // cannot meet a NaN (no own hasher is for floats); anything else calls
 // t->hasher and checks for NaN while an iterator runs.
 enum class Split { sameSize, ownHash, generic };
+
+// Copies the cells of `cells` (inline slots of KS/ES bytes) from b to db's
+// cells from di on, in cell order, and marks each moved cell of b with `mark`
+// in *marks (b's eight tophash bytes, stored by the caller). The caller makes
+// sure they fit in db. Returns the next free cell of db.
+template <std::size_t KS, std::size_t ES>
+[[gnu::always_inline]] inline std::uintptr_t moveCells(const bmap* b, unsigned cells, bmap* db, std::uintptr_t di,
+                                                       std::uint64_t* marks, std::uint8_t mark) {
+  const char* keys = raw(b) + dataOffset;
+  char* dkeys = raw(db) + dataOffset;
+  for (unsigned m = cells; m != 0; m &= m - 1, di++) {
+    const unsigned i = lowestCell(m);
+    tophashes(db)[di] = tophashes(b)[i];
+    std::memcpy(dkeys + di * KS, keys + i * KS, KS);
+    std::memcpy(dkeys + bucketCnt * KS + di * ES, keys + bucketCnt * KS + i * ES, ES);
+    *marks -= static_cast<std::uint64_t>(evacuatedEmpty - mark) << (8 * i);
+  }
+  return di;
+}
 
 // The body of evacuate, with the key and elem slot sizes known at compile
 // time for the common layouts (KS/ES 0: read them from t). Copying a slot is
@@ -262,6 +291,27 @@ void evacuateCells(const maptype* t, hmap* h, bmap* b, std::uintptr_t oldbucket)
       // the misses overlap instead of coming one per entry.
       for (unsigned m = ~low & 0xFFu; m != 0; m &= m - 1)
         __builtin_prefetch(reinterpret_cast<const String*>(keys + lowestCell(m) * KS)->str);
+    }
+    if constexpr (S != Split::generic && KS != 0 && ES != 0) {
+      if ((xi | yi) == 0) {
+        // The chain's first bucket: its at most eight entries fit in X and Y
+        // with no overflow bucket to make, so the cells can go by halves:
+        // every entry's side first (the hashes are independent, so they
+        // overlap), then the X entries in cell order, then the Y entries.
+        // Each side gets its entries in the order Go's one pass gives them.
+        const unsigned live = ~low & 0xFFu;
+        unsigned ys = 0;
+        if constexpr (S == Split::ownHash) {
+          for (unsigned m = live; m != 0; m &= m - 1) {
+            const unsigned i = lowestCell(m);
+            ys |= unsigned{(ownHashInline<KS>(seed, keys + i * KS) & newbit) != 0} << i;
+          }
+        }
+        xi = moveCells<KS, ES>(b, live & ~ys, xb, 0, &marks, evacuatedX);
+        yi = moveCells<KS, ES>(b, live & ys, yb, 0, &marks, evacuatedY);
+        std::memcpy(b, &marks, sizeof marks);
+        continue;
+      }
     }
     for (unsigned m = ~low & 0xFFu; m != 0; m &= m - 1) {
       const unsigned i = lowestCell(m);

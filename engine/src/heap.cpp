@@ -176,17 +176,23 @@ void poison(void* p, std::size_t n) {
 
 std::size_t mappedLength(std::size_t bytes) { return (bytes + 4095) & ~std::size_t{4095}; }
 
-// Big mappings given back are kept (up to kMapCacheBytes) and handed out
-// again for an allocation of the same length, cleared in user space. As Go's
-// heap keeps its spans: a fresh mapping costs a page fault per (huge) page
-// and the kernel's clearing, which measured as a quarter of the time of 1M
-// inserts (the arrays of every grow are new memory); clearing memory that is
-// already mapped is several times cheaper.
+// Big mappings given back are kept and handed out again for an allocation of
+// the same length, cleared in user space. As Go's heap keeps its freed spans
+// (its scavenger returns them to the OS only slowly): a fresh mapping costs a
+// page fault per (huge) page and the kernel's clearing, which measured as a
+// quarter of the time of 1M inserts (the arrays of every grow are new
+// memory), and on this VM's first touches of memory often far more (a 317 MB
+// array took 13 to 680 ms to fault in); clearing memory that is already
+// mapped is several times cheaper. How much is kept: as much as the big
+// allocations ever held at once (so a program that built a big map once can
+// build it again without the kernel), at least kMapCacheBytes.
 constexpr std::size_t kMapCacheBytes = std::size_t{256} << 20;
 struct MapCache {
   std::mutex mu;
   std::vector<std::pair<void*, std::size_t>> regions;  // (start, mapped length)
-  std::size_t bytes = 0;
+  std::size_t bytes = 0;   // kept in regions
+  std::size_t inUse = 0;   // handed out and not given back
+  std::size_t peak = 0;    // the most inUse has been
 };
 MapCache& mapCache() {
   static MapCache* c = new MapCache;  // immortal, as HeapState_
@@ -197,20 +203,26 @@ MapCache& mapCache() {
 void* rawAlloc(std::size_t bytes) {
   if (bytes < kMapThreshold) return std::calloc(1, bytes);
   std::size_t len = mappedLength(bytes);
-  {
-    MapCache& c = mapCache();
-    std::unique_lock<std::mutex> lock(c.mu);
-    for (std::size_t i = c.regions.size(); i-- > 0;) {
-      if (c.regions[i].second != len) continue;
-      void* p = c.regions[i].first;
-      c.regions.erase(c.regions.begin() + static_cast<std::ptrdiff_t>(i));
-      c.bytes -= len;
-      lock.unlock();
-      std::memset(p, 0, len);
-      return p;
-    }
+  MapCache& c = mapCache();
+  std::unique_lock<std::mutex> lock(c.mu);
+  c.inUse += len;
+  c.peak = std::max(c.peak, c.inUse);
+  for (std::size_t i = c.regions.size(); i-- > 0;) {
+    if (c.regions[i].second != len) continue;
+    void* p = c.regions[i].first;
+    c.regions.erase(c.regions.begin() + static_cast<std::ptrdiff_t>(i));
+    c.bytes -= len;
+    lock.unlock();
+    std::memset(p, 0, len);
+    return p;
   }
-  return mapHugeAligned(len);
+  lock.unlock();
+  void* p = mapHugeAligned(len);
+  if (p == nullptr) {
+    lock.lock();
+    c.inUse -= len;
+  }
+  return p;
 }
 
 // `bytes` is the size rawAlloc was asked for: it says how p was obtained.
@@ -222,13 +234,15 @@ void rawFree(void* p, std::size_t bytes) {
   std::size_t len = mappedLength(bytes);
   MapCache& c = mapCache();
   std::lock_guard<std::mutex> lock(c.mu);
+  c.inUse -= len;
+  const std::size_t cap = std::max(kMapCacheBytes, c.peak);
   // Keep the most recent regions: drop the oldest until this one fits.
-  while (!c.regions.empty() && c.bytes + len > kMapCacheBytes) {
+  while (!c.regions.empty() && c.bytes + len > cap) {
     munmap(c.regions.front().first, c.regions.front().second);
     c.bytes -= c.regions.front().second;
     c.regions.erase(c.regions.begin());
   }
-  if (len > kMapCacheBytes) {
+  if (len > cap) {
     munmap(p, len);
     return;
   }
