@@ -66,10 +66,7 @@ inline std::uint8_t tophashOf(std::uint64_t hash) {
 inline unsigned cellsWithTophash(const std::uint8_t* tophash, std::uint8_t v) {
 #if defined(__SSE2__)
   __m128i t = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tophash));  // 8 bytes, upper half zero
-  // v in each of the low 8 bytes by one multiply (a byte broadcast with SSE2
-  // alone takes three shuffles); the upper halves' matches are masked off.
-  __m128i vs = _mm_cvtsi64_si128(static_cast<long long>(v * 0x0101010101010101ULL));
-  __m128i eq = _mm_cmpeq_epi8(t, vs);
+  __m128i eq = _mm_cmpeq_epi8(t, _mm_set1_epi8(static_cast<char>(v)));
   return static_cast<unsigned>(_mm_movemask_epi8(eq)) & 0xFFu;
 #else
   unsigned m = 0;
