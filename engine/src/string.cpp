@@ -23,12 +23,11 @@ namespace {
 // TLB, on each key's bytes.
 constexpr std::size_t kChunk = kHugePage;
 
-// `n` bytes that are never given back: huge-page advised when the kernel
-// maps them, plain new[] otherwise.
-std::uint8_t* immortalBytes(std::size_t n, bool huge) {
-  if (huge)
-    if (void* p = mapHugeAligned(n)) return static_cast<std::uint8_t*>(p);
-  return new std::uint8_t[n];
+// A chunk that is never given back: huge-page advised when the kernel maps
+// it, plain new[] otherwise.
+std::uint8_t* newChunk() {
+  if (void* p = mapHugeAligned(kChunk)) return static_cast<std::uint8_t*>(p);
+  return new std::uint8_t[kChunk];
 }
 
 struct Arena {
@@ -40,11 +39,11 @@ struct Arena {
     std::lock_guard<std::mutex> lock(mu);
     if (s.size() > left) {
       if (s.size() > kChunk / 4) {  // a big string gets bytes of its own
-        std::uint8_t* own = immortalBytes(s.size(), false);
+        auto* own = new std::uint8_t[s.size()];
         std::memcpy(own, s.data(), s.size());
         return own;
       }
-      cur = immortalBytes(kChunk, true);
+      cur = newChunk();
       left = kChunk;
     }
     std::uint8_t* p = cur;

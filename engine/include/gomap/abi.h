@@ -132,8 +132,10 @@ template <class U>
 // and Map<String,V>'s inline lookup (map.h).
 [[gnu::always_inline]] inline std::uint8_t* findStrKey(std::uint8_t* b, std::uint8_t top, const std::uint8_t* str,
                                                        std::int64_t len, std::size_t bucketsize, unsigned* cell) {
-  // The key headers span the bucket's next two lines: asked for now, with
-  // the tophash line's miss, not after it (whole bucket: slower).
+  // A 208-byte bucket always spans four cache lines, and the key header and
+  // elem of a hit may be on any of the three after the tophash line: all are
+  // asked for now, with the tophash line's miss, not after it (with only two
+  // asked for, half the hits missed again on the elem's line).
   __builtin_prefetch(b + 64);
   __builtin_prefetch(b + 128);
   __builtin_prefetch(b + bucketsize - 1);
