@@ -9,11 +9,18 @@
 //   gc          FREED        unless an active iterator still reaches it; the
 //                            bytes are filled with kPoison and parked in a
 //                            bounded quarantine before they can be handed out
-//                            again, so a dangling pointer shows the poison.
+//                            again, so a dangling pointer shows the poison
+//                            (a mapped array of a length that is asked for
+//                            again, and not in the map cache, leaves it
+//                            early: reclaimQuarantined).
 //
 // Records are never removed: a debugger can always say what an address was.
-// Recording can be switched off (benchmarks); allocations are still tracked by
-// address so that heap_drop can give memory back.
+// Recording can be switched off (benchmarks measure its cost that way). Only
+// the records go: allocations are still tracked by address, and unrecorded
+// memory lives, waits for gc(), is poisoned and quarantined exactly as
+// recorded memory does, so that switching recording off changes nothing a
+// program could notice (when memory is reused, where the next allocation
+// lands) and the benchmark's ratio is the records' cost alone.
 //
 // Where the bytes come from, as in Go's heap: below 32 KiB a slot of the
 // request's size class in a span (heap_span.h), found again from its address
@@ -120,9 +127,10 @@ struct HeapState_ {
   detail_heap::SpanHeap spans;
   std::unordered_map<std::uintptr_t, BigAlloc> big;       // big allocations, by address
   std::vector<std::uint64_t> unreachable;                 // record indices awaiting gc
-  std::vector<std::uintptr_t> pendingUnrecorded;           // dropped while recording was off
+  std::vector<std::uintptr_t> pendingUnrecorded;           // unrecorded, dropped, awaiting gc
   std::deque<Found> quarantine;
   std::size_t quarantineBytes = 0;
+  std::size_t quarantineBig = 0;  // big allocations among them
 };
 
 // Immortal (maps may outlive static destructors) and made on first use (maps
@@ -197,6 +205,17 @@ struct MapCache {
 MapCache& mapCache() {
   static MapCache* c = new MapCache;  // immortal, as HeapState_
   return *c;
+}
+
+// Whether the map cache holds a region for an allocation of `bytes`.
+bool cacheHolds(std::size_t bytes) {
+  if (bytes < kMapThreshold) return false;
+  const std::size_t len = mappedLength(bytes);
+  MapCache& c = mapCache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (const auto& r : c.regions)
+    if (r.second == len) return true;
+  return false;
 }
 
 // Big allocations only (at least kMaxSmallSize bytes).
@@ -274,12 +293,42 @@ void giveBack(HeapState_& s, const Found& f) {
   rawFree(f.p, f.bytes);
 }
 
+// Freed and poisoned: parked until releaseQuarantine (or reclaimQuarantined).
+void quarantine(HeapState_& s, const Found& f) {
+  *f.meta = kSlotQuarantined;
+  s.quarantine.push_back(f);
+  s.quarantineBytes += f.bytes;
+  if (f.cls == 0) s.quarantineBig++;
+}
+
 void releaseQuarantine(HeapState_& s) {
   while (s.quarantineBytes > kQuarantineBytes && !s.quarantine.empty()) {
     Found q = s.quarantine.front();
     s.quarantine.pop_front();
     s.quarantineBytes -= q.bytes;
+    if (q.cls == 0) s.quarantineBig--;
     giveBack(s, q);
+  }
+}
+
+// A big allocation of `rounded` bytes is about to be made and the map cache
+// has no region of its length: if the quarantine holds a freed big
+// allocation of that length, its poisoned bytes go back now (the oldest
+// first), to be reused, instead of the kernel mapping and clearing fresh
+// memory while the old stays. Go reuses a swept span at once; the quarantine
+// is only a window in which freed memory stays visible, and a map that grows
+// again to the same size would otherwise keep two copies of every big array
+// (one in use, one poisoned) and fault in the new one each time.
+void reclaimQuarantined(HeapState_& s, std::size_t rounded) {
+  if (s.quarantineBig == 0 || cacheHolds(rounded)) return;
+  for (auto it = s.quarantine.begin(); it != s.quarantine.end(); ++it) {
+    if (it->cls != 0 || it->bytes != rounded) continue;
+    Found q = *it;
+    s.quarantine.erase(it);
+    s.quarantineBytes -= q.bytes;
+    s.quarantineBig--;
+    giveBack(s, q);
+    return;
   }
 }
 
@@ -323,9 +372,13 @@ inline void record(HeapState_& s, void* p, std::uint64_t* meta, std::size_t roun
 __attribute__((noinline)) void* allocBig(std::size_t size, HeapRole role, const void* owner, std::uint8_t B,
                                          std::uint64_t nbuckets) {
   std::size_t rounded = roundupsize(size);
+  HeapState_& s = state();
+  if (rounded >= kMapThreshold) {
+    std::lock_guard<SpinLock> lock(s.mu);
+    reclaimQuarantined(s, rounded);
+  }
   void* p = rawAlloc(rounded);  // outside the lock: calloc or mmap of a big block
   if (!p) fatal("out of memory");
-  HeapState_& s = state();
   std::lock_guard<SpinLock> lock(s.mu);
   BigAlloc& b = s.big[reinterpret_cast<std::uintptr_t>(p)];
   b.bytes = rounded;
@@ -359,14 +412,10 @@ void heap_drop(const void* p) {
   std::uint64_t m = *f.meta;
   if (m == kSlotFree || m == kSlotQuarantined || m == kSlotUnrecordedDropped) return;  // dropped already
   if (m == kSlotUnrecorded) {
-    // Nobody will look for it: give it back at once, unless an iterator
-    // might still read it; then the next gc() decides.
-    if (detail_rt::anyActiveIterator()) {
-      *f.meta = kSlotUnrecordedDropped;
-      s.pendingUnrecorded.push_back(reinterpret_cast<std::uintptr_t>(p));
-      return;
-    }
-    giveBack(s, f);
+    // No record to mark: the memory waits for gc() all the same, so that a
+    // program's memory behaves alike whether it is recorded or not.
+    *f.meta = kSlotUnrecordedDropped;
+    s.pendingUnrecorded.push_back(reinterpret_cast<std::uintptr_t>(p));
     return;
   }
   HeapRegistry& r = reg();
@@ -410,9 +459,7 @@ std::size_t gc() {
     rec.free_seq = ++r.seq;
     r.unreachable_bytes -= rec.size;
     r.freed_bytes += rec.size;
-    *f.meta = kSlotQuarantined;
-    s.quarantine.push_back(f);
-    s.quarantineBytes += f.bytes;
+    quarantine(s, f);
     freed++;
   }
   s.unreachable.resize(kept);
@@ -424,7 +471,8 @@ std::size_t gc() {
       s.pendingUnrecorded[kept++] = addr;
       continue;
     }
-    giveBack(s, f);
+    poison(f.p, f.bytes);
+    quarantine(s, f);
   }
   s.pendingUnrecorded.resize(kept);
   releaseQuarantine(s);

@@ -76,7 +76,7 @@ inline int sizeClass(std::size_t size) {
 inline constexpr std::uint64_t kSlotFree = ~std::uint64_t{0};         // on the free list or never used
 inline constexpr std::uint64_t kSlotQuarantined = kSlotFree - 1;     // freed, poisoned, not yet reusable
 inline constexpr std::uint64_t kSlotUnrecorded = kSlotFree - 2;      // allocated while recording was off
-inline constexpr std::uint64_t kSlotUnrecordedDropped = kSlotFree - 3;  // ... dropped, pinned by an iterator
+inline constexpr std::uint64_t kSlotUnrecordedDropped = kSlotFree - 3;  // ... dropped, awaiting gc()
 
 // --- spans and arenas ------------------------------------------------------
 

@@ -207,7 +207,6 @@ void mapaccessK(const maptype* t, hmap* h, const void* key, void** rk, void** re
 
 // iter.cpp: addresses that active iterators can still reach (for gc()).
 void iteratorRoots(std::vector<std::uintptr_t>& out);
-bool anyActiveIterator();
 
 // invariants.cpp: debug-build hook run after each write when enabled.
 // Release builds compile the hook out entirely (no call per write).

@@ -19,7 +19,6 @@
 // gc() asks iteratorRoots() what they still reach. The list's head is exported
 // as gomap_active_iterators (heap.h) so that a debugger's heap view can say
 // which iterator pins an array.
-#include <atomic>
 #include <mutex>
 
 #include "gomap/heap.h"
@@ -40,10 +39,8 @@ namespace {
 
 hiter*& activeHead = gomap_active_iterators;
 
-// The head changes under activeMu, and is also read without it by
-// anyActiveIterator (heap_drop asks on every drop while recording is off):
-// both sides go through atomic_ref, so that read needs no lock.
-void setHead(hiter* it) { std::atomic_ref<hiter*>(activeHead).store(it, std::memory_order_release); }
+// The head changes under activeMu.
+void setHead(hiter* it) { activeHead = it; }
 
 std::mutex activeMu;
 
@@ -79,10 +76,6 @@ void addSlice(const GoSlice* s, std::vector<std::uintptr_t>& out) {
 }  // namespace
 
 namespace detail_rt {
-
-bool anyActiveIterator() {
-  return std::atomic_ref<hiter*>(activeHead).load(std::memory_order_acquire) != nullptr;
-}
 
 void iteratorRoots(std::vector<std::uintptr_t>& out) {
   std::lock_guard<std::mutex> lock(activeMu);

@@ -62,11 +62,19 @@ TEST_CASE("each allocation is recorded with role, owner, B and sequence") {
   CHECK(br->size == roundupsize(144));
   CHECK(br->alloc_seq > hr->alloc_seq);
 
-  // Fill bucket 0 of a B=0 map past 8 entries? It grows instead; force an
-  // overflow bucket with a pre-sized map and colliding-enough keys.
-  I64Map big = I64Map::make(13);  // B < 4, no spares: overflow comes from newoverflow
-  std::int64_t k = 0;
-  while (big.header()->noverflow == 0) big.set(k, k), k++;
+  // An overflow bucket of its own: a map with B < 4 has no spares, so newoverflow
+  // allocates one. Nine keys of one bucket (picked with the map's own hash seed)
+  // overflow it without growing the map (13 entries fit in B = 1).
+  I64Map big = I64Map::make(13);
+  REQUIRE(big.header()->B == 1);
+  int inBucket0 = 0;
+  for (std::int64_t k = 0; inBucket0 < 9; k++) {
+    if (I64Map::type()->hasher(&k, static_cast<std::uintptr_t>(big.header()->hash0)) & 1) continue;
+    big.set(k, k);
+    inBucket0++;
+  }
+  REQUIRE(big.header()->B == 1);
+  REQUIRE(big.header()->noverflow == 1);
   bool sawOverflow = false, sawSlice = false;
   for (const auto& r : gt::recordsOf(big.header(), from)) {
     if (r.role == HeapRole::overflow) {
@@ -179,7 +187,8 @@ TEST_CASE("recording can be switched off") {
   heap_set_recording(false);
   I64Map m = I64Map::make(100);
   for (std::int64_t i = 0; i < 1000; i++) m.set(i, i);
-  m.drop();  // unrecorded memory goes straight back
+  m.drop();
+  gc();
   heap_set_recording(true);
   CHECK(gomap_heap_registry.count == count);
 }
@@ -233,24 +242,31 @@ TEST_CASE("big bucket arrays (mapped on huge pages) start zeroed and are poisone
     for (std::uint64_t off = 0; off < rec->size; off += 8) poisoned += firstWord(rec->addr + off) == kPoison;
     CHECK(poisoned == rec->size / 8);
   }
-  // Recording off: a dropped big array is given back at once (no quarantine)
-  // and kept mapped; the next array of the same length reuses it, cleared.
+  // Recording off changes nothing but the records: a dropped big array waits
+  // for gc(), is poisoned whole, and is then reused cleared.
   heap_set_recording(false);
+  const std::uint64_t count = gomap_heap_registry.count;
   I64Map u = I64Map::make(100000);
   for (std::int64_t i = 0; i < 1000; i++) u.set(i, i);
   CHECK(u.get(999) == 999);
-  const void* firstArray = u.header()->buckets;
+  const auto* firstArray = static_cast<const std::uint8_t*>(u.header()->buckets);
   u.drop();
+  CHECK(firstWord(reinterpret_cast<std::uintptr_t>(firstArray)) != kPoison);  // garbage, not yet collected
+  gc();
+  std::size_t poisoned = 0;
+  for (std::size_t off = 0; off < 17408 * 144; off += 8)
+    poisoned += firstWord(reinterpret_cast<std::uintptr_t>(firstArray) + off) == kPoison;
+  CHECK(poisoned == 17408 * 144 / 8);
   I64Map v = I64Map::make(100000);
-  CHECK(v.header()->buckets == firstArray);
   const auto* q = static_cast<const std::uint8_t*>(v.header()->buckets);
   std::size_t dirty = 0;
   for (std::size_t i = 0; i < 17408 * 144 - 8; i++) dirty += q[i] != 0;
   CHECK(dirty == 0);
   CHECK(v.get(999) == 0);
   v.drop();
-  heap_set_recording(true);
   gc();
+  CHECK(gomap_heap_registry.count == count);
+  heap_set_recording(true);
 }
 
 namespace {
@@ -264,8 +280,8 @@ bool mapped(const void* p) {
 
 TEST_CASE("big arrays given back stay mapped, as many as were ever in use at once, and are reused cleared") {
   // Two arrays of 160 MB (hint 4M -> B = 20): together past the 256 MB the
-  // engine keeps at least; it keeps both, as both were in use at once.
-  heap_set_recording(false);  // given back at drop, no gc or quarantine in between
+  // engine keeps at least; it keeps both, as both were in use at once. (Each
+  // is more than the quarantine holds, so gc() gives both back at once.)
   I64Map a = I64Map::make(4000000);
   I64Map b = I64Map::make(4000000);
   REQUIRE(a.header()->B == 20);
@@ -279,6 +295,7 @@ TEST_CASE("big arrays given back stay mapped, as many as were ever in use at onc
   REQUIRE(*elemB == 2);
   a.drop();
   b.drop();
+  gc();
   CHECK(mapped(arrA));
   CHECK(mapped(arrB));
   I64Map c = I64Map::make(4000000);
@@ -289,7 +306,6 @@ TEST_CASE("big arrays given back stay mapped, as many as were ever in use at onc
   CHECK(*elemB == 0);
   c.drop();
   d.drop();
-  heap_set_recording(true);
   gc();
 }
 
@@ -443,16 +459,47 @@ TEST_CASE("freed slots stay poisoned through the quarantine, then are reused zer
   gc();
 }
 
-TEST_CASE("recording off: dropped small memory is reused at once, zeroed") {
+TEST_CASE("recording off: dropped memory waits for gc, then is poisoned and quarantined, as recorded memory") {
+  const std::uint64_t count = gomap_heap_registry.count;
   heap_set_recording(false);
   int owner = 0;
   auto* p = static_cast<std::uint8_t*>(heap_alloc(100, HeapRole::mapextra, &owner, 0));
   std::memset(p, 0xff, 100);
   heap_drop(p);
+  CHECK(p[0] == 0xff);  // garbage: untouched until collected
   auto* q = static_cast<std::uint8_t*>(heap_alloc(100, HeapRole::mapextra, &owner, 0));
-  CHECK(q == p);  // newest freed slot of the class first
+  CHECK(q != p);  // not reused before gc()
   CHECK(allZero(q, 112));
+  gc();
+  CHECK(firstWord(reinterpret_cast<std::uintptr_t>(p)) == kPoison);
+  auto* r = static_cast<std::uint8_t*>(heap_alloc(100, HeapRole::mapextra, &owner, 0));
+  CHECK(r != p);  // quarantined, not handed out again at once
   heap_drop(q);
+  heap_drop(r);
+  gc();
+  CHECK(gomap_heap_registry.count == count);
+  heap_set_recording(true);
+}
+
+TEST_CASE("a freed big array of a length asked for again leaves the quarantine early, cleared") {
+  // A length no map in this suite uses, so that the map cache holds no region
+  // of it and only the quarantine can supply one.
+  const std::size_t size = (std::size_t{7} << 20) + 3 * 4096 + 16;
+  int owner = 0;
+  for (bool recording : {true, false}) {
+    CAPTURE(recording);
+    heap_set_recording(recording);
+    auto* a = static_cast<std::uint8_t*>(heap_alloc(size, HeapRole::buckets, &owner, 0));
+    std::memset(a, 0xab, size);
+    heap_drop(a);
+    gc();
+    CHECK(firstWord(reinterpret_cast<std::uintptr_t>(a)) == kPoison);  // 7 MiB: stays in the quarantine
+    auto* b = static_cast<std::uint8_t*>(heap_alloc(size, HeapRole::buckets, &owner, 0));
+    CHECK(b == a);
+    CHECK(allZero(b, size));
+    heap_drop(b);
+    gc();
+  }
   heap_set_recording(true);
 }
 
