@@ -196,13 +196,19 @@ constexpr std::uintptr_t kEvacuateAhead = 2;
 
 void growWork(const maptype* t, hmap* h, std::uintptr_t bucket) {
   std::uintptr_t oldbucket = bucket & oldbucketmask(h);
-  // The old bucket and both of its destinations are (in a big map) three
-  // cache misses at random places; start them together rather than one after
-  // the other as evacuate reaches them. The destination `bucket` is also
-  // where the caller's write goes next.
-  prefetchBucket<0>(t, bucketAt(t, h->oldbuckets, oldbucket));
-  prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket));
-  if (!isSameSizeGrow(h)) prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket + noldbuckets(h)));
+  if (oldbucket >= h->nevacuate) {
+    // The old bucket and both of its destinations are (in a big map) three
+    // cache misses at random places; start them together rather than one
+    // after the other as evacuate reaches them. The destination `bucket` is
+    // also where the caller's write goes next.
+    prefetchBucket<0>(t, bucketAt(t, h->oldbuckets, oldbucket));
+    prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket));
+    if (!isSameSizeGrow(h)) prefetchBucket<1>(t, bucketAt(t, h->buckets, oldbucket + noldbuckets(h)));
+  } else {
+    // Behind the sweep: evacuated already (evacuate will not touch it), and
+    // only the caller's own bucket is wanted.
+    prefetchBucket<1>(t, bucketAt(t, h->buckets, bucket));
+  }
   if (std::uintptr_t ahead = h->nevacuate + kEvacuateAhead; ahead < noldbuckets(h)) {
     prefetchBucket<1>(t, bucketAt(t, h->oldbuckets, ahead));  // its marks are written
     prefetchBucket<1>(t, bucketAt(t, h->buckets, ahead));
@@ -408,6 +414,12 @@ void releaseOldBucket(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
 }  // namespace
 
 void evacuate(const maptype* t, hmap* h, std::uintptr_t oldbucket) {
+  // Every old bucket below nevacuate has been evacuated (advanceEvacuationMark
+  // only steps over evacuated ones). Go reads b's first tophash to learn it;
+  // the answer is the same without touching b, which in a big map is a cache
+  // miss: growWork's first evacuate is of a random old bucket, and over a
+  // grow nearly half of them lie behind the sweep.
+  if (oldbucket < h->nevacuate) return;
   bmap* b = bucketAt(t, h->oldbuckets, oldbucket);
   if (!evacuated(b)) {
     // Go has evacuate_fast32/_fast64/_faststr; one entry point here (a

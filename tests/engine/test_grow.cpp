@@ -250,3 +250,43 @@ TEST_CASE("evacuate: same-size grows under churn keep every entry in X, in order
   gc();
   set_invariant_checks(true);
 }
+
+TEST_CASE("evacuate of an old bucket behind nevacuate changes nothing, and does not read the bucket") {
+  set_invariant_checks(false);
+  auto m = Map<std::uint64_t, std::uint64_t>::make();
+  hmap* h = m.header();
+  std::uint64_t k = 0;
+  // Into a doubling grow of a map with 64 old buckets, a little way along.
+  while (!(h->oldbuckets != nullptr && h->B == 7)) m.set(k, k), k++;
+  while (h->nevacuate < 3) m.set(k, k), k++;
+  REQUIRE(h->oldbuckets != nullptr);
+  const maptype* t = m.type();
+  const std::size_t newBytes = (std::size_t{1} << h->B) * t->bucketsize;
+  const std::size_t oldBytes = (std::size_t{1} << (h->B - 1)) * t->bucketsize;
+  const hmap before = *h;
+  std::string oldArr(static_cast<const char*>(h->oldbuckets), oldBytes);
+  std::string newArr(static_cast<const char*>(h->buckets), newBytes);
+  // Every bucket below nevacuate is evacuated (Go's invariant)...
+  for (std::uintptr_t i = 0; i < h->nevacuate; i++) {
+    const std::uint8_t top0 = static_cast<const std::uint8_t*>(h->oldbuckets)[i * t->bucketsize];
+    CHECK((top0 >= 2 && top0 <= 4));  // evacuatedX, evacuatedY or evacuatedEmpty
+  }
+  // ...so evacuate leaves map and memory as they were...
+  evacuate(t, h, 1);
+  CHECK(std::memcmp(&before, h, sizeof(hmap)) == 0);
+  CHECK(std::memcmp(oldArr.data(), h->oldbuckets, oldBytes) == 0);
+  CHECK(std::memcmp(newArr.data(), h->buckets, newBytes) == 0);
+  // ...and knows it from nevacuate alone: a first cell that claims to hold an
+  // entry (as it would if not evacuated) is not looked at.
+  auto* top = static_cast<std::uint8_t*>(h->oldbuckets) + 1 * t->bucketsize;
+  const std::uint8_t saved = *top;
+  *top = 0x80;
+  evacuate(t, h, 1);
+  CHECK(std::memcmp(newArr.data(), h->buckets, newBytes) == 0);
+  *top = saved;
+  for (std::uint64_t i = 0; i < k; i++) CHECK(m.get(i) == i);
+  CHECK_MAP(m);
+  m.drop();
+  gc();
+  set_invariant_checks(true);
+}
