@@ -11,7 +11,8 @@
 // and exits 1. bench/smoke.sh relies on this to catch a wrong engine in CI.
 //
 // Peers: engine (gomap::Map, registry recording on — the default), engine-norec
-// (the same with gomap::heap_set_recording(false): the registry's cost), std
+// (the same with gomap::heap_set_recording(false), which skips the records and
+// nothing else: the registry's cost), std
 // (std::unordered_map), absl (absl::flat_hash_map, when found at build time).
 #include <algorithm>
 #include <chrono>

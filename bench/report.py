@@ -143,7 +143,8 @@ def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
     over = "" if rounds == [1] else f", then the median over {'/'.join(map(str, rounds))} rounds"
     out.append(f"Median of {'/'.join(map(str, reps))} runs per cell{over}, milliseconds of {what}. Ratios are engine time / peer time "
                "(below 1: the engine is faster); ✓/✗ against the targets: ≤ 0.8 vs Go, ≤ 1.5 vs absl, "
-               "registry cost (engine / engine-norec) ≤ 1.05. Every peer reads the same keys in the same order "
+               "registry cost (engine / engine-norec, the same engine writing no heap records; its memory is freed, "
+               "poisoned and reused alike) ≤ 1.05. Every peer reads the same keys in the same order "
                "from memory on transparent huge pages (Go's heap is advised onto them; engine_bench does the same "
                "for the C++ peers, which share one copy of the string keys' bytes).")
     out.append("")
