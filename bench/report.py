@@ -141,7 +141,9 @@ def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
     reps = sorted({r.reps for r in rows})
     what = "process CPU time" if clock == "cpu" else "wall-clock time"
     over = "" if rounds == [1] else f", then the median over {'/'.join(map(str, rounds))} rounds"
-    out.append(f"Median of {'/'.join(map(str, reps))} runs per cell{over}, milliseconds of {what}. Ratios are engine time / peer time "
+    runs = '/'.join(map(str, reps)) if len(reps) <= 3 else f"{reps[0]} to {reps[-1]}"
+    out.append(f"Median of {runs} runs per cell (short cells get more, up to 25){over}, "
+               f"milliseconds of {what}. Ratios are engine time / peer time "
                "(below 1: the engine is faster); ✓/✗ against the targets: ≤ 0.8 vs Go, ≤ 1.5 vs absl, "
                "registry cost (engine / engine-norec, the same engine writing no heap records; its memory is freed, "
                "poisoned and reused alike) ≤ 1.05. Every peer reads the same keys in the same order "

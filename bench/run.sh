@@ -3,8 +3,10 @@
 # peer in this one run, prints a Markdown table of times and engine/peer ratios,
 # and writes it (with machine and date) to bench/RESULTS.md.
 #
-#   bench/run.sh           1M (uint64 and string keys, 5 reps) and 10M (uint64, 3 reps)
-#   bench/run.sh --quick   1M only, 3 reps (about a minute a round)
+#   bench/run.sh           1M (uint64 and string keys, 5 reps) and 10M (uint64, 3 reps);
+#                          a workload shorter than that runs more reps (up to 25)
+#                          until each peer has spent 0.5 s in it
+#   bench/run.sh --quick   1M only, 3 reps, 0.3 s (about a minute a round)
 #   --rounds=R             alternate the engine's and Go's programs R times (default
 #                          3); each cell is the median over the rounds, so that a
 #                          slow spell of a shared machine lands on both sides
@@ -57,11 +59,11 @@ run() {  # run <name> <args...>: $rounds rounds, each one engine_bench and one g
 }
 
 if [ $quick = 1 ]; then
-  run 1m --sizes=1000000 --str-sizes=1000000 --reps=3 --clock=$clock
+  run 1m --sizes=1000000 --str-sizes=1000000 --reps=3 --min-ms=300 --clock=$clock
   cmd="bench/run.sh --quick"
 else
-  run 1m --sizes=1000000 --str-sizes=1000000 --reps=5 --clock=$clock
-  run 10m --sizes=10000000 --str-sizes= --reps=3 --clock=$clock
+  run 1m --sizes=1000000 --str-sizes=1000000 --reps=5 --min-ms=500 --clock=$clock
+  run 10m --sizes=10000000 --str-sizes= --reps=3 --min-ms=500 --clock=$clock
   cmd="bench/run.sh"
 fi
 [ $clock = wall ] && cmd="$cmd --wall"

@@ -31,9 +31,17 @@ if "$bin" --smoke --peers=engine,std --only=lookup --inject-fault=engine >/dev/n
 fi
 grep -q 'checksum mismatch: engine' "$out/fault.log" || fail "engine_bench failed without naming the mismatch"
 
+# --min-ms: a workload far shorter than the minimum runs the most reps (25),
+# every peer of the group alike; without it, the reps asked for.
+"$bin" --smoke --peers=engine,std --only=iterate --min-ms=200 >"$out/minms.tsv" 2>/dev/null || fail "engine_bench --min-ms"
+awk -F'\t' '!/^#/ && $7 != 25 {bad=1} END {exit bad}' "$out/minms.tsv" || fail "engine_bench --min-ms did not run 25 reps of a tiny workload"
+awk -F'\t' '!/^#/ && $7 != 1 {bad=1} END {exit bad}' "$out/engine.tsv" || fail "engine_bench --smoke ran more than one rep"
+
 files=("$out/engine.tsv")
 if gobench=$(bash bench/go/build.sh 2>"$out/go-build.log"); then
   "$gobench" -smoke >"$out/go.tsv" 2>/dev/null || fail "gobench -smoke"
+  "$gobench" -smoke -only iterate -min-ms 200 >"$out/go-minms.tsv" 2>/dev/null || fail "gobench -min-ms"
+  awk -F'\t' '!/^#/ && $7 != 25 {bad=1} END {exit bad}' "$out/go-minms.tsv" || fail "gobench -min-ms did not run 25 reps of a tiny workload"
   files+=("$out/go.tsv")
   # The cross-program check must catch a wrong Go checksum too.
   awk -F'\t' 'BEGIN{OFS="\t"} $1=="go" && $3=="lookup_inorder" {$8=$8 "7"} {print}' "$out/go.tsv" >"$out/go-bad.tsv"

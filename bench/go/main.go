@@ -112,6 +112,7 @@ type result struct {
 
 type runner struct {
 	reps    int
+	minMs   float64 // more reps (up to maxReps) until the workload has run this long
 	only    string
 	results []result
 }
@@ -122,6 +123,10 @@ func median(v []float64) float64 {
 	return s[(len(s)-1)/2]
 }
 
+// As engine_bench: past -reps, a short workload runs again (up to maxReps) until
+// it has run -min-ms in all, so that its median is not five hiccups.
+const maxReps = 25
+
 // measure times body reps times; setup and teardown run outside the clock.
 // A collection before each rep starts every rep from the same heap; the
 // collections the body itself triggers are Go's real cost and stay in.
@@ -130,7 +135,8 @@ func (r *runner) measure(keytype, workload string, n int, setup func(), body fun
 		return
 	}
 	res := result{keytype: keytype, workload: workload, n: n, stable: true}
-	for rep := 0; rep < r.reps; rep++ {
+	total := 0.0
+	for rep := 0; rep < r.reps || (r.minMs > 0 && rep < maxReps && total < r.minMs*1e6); rep++ {
 		if setup != nil {
 			setup()
 		}
@@ -147,6 +153,7 @@ func (r *runner) measure(keytype, workload string, n int, setup func(), body fun
 			res.stable = false
 		}
 		res.ns = append(res.ns, el)
+		total += el
 	}
 	fmt.Fprintf(os.Stderr, "  %-13s %-6s %-16s n=%-9d %9.2f ms\n", "go", keytype, workload, n, median(res.ns)/1e6)
 	r.results = append(r.results, res)
@@ -267,6 +274,7 @@ func main() {
 	sizes := flag.String("sizes", "1000000", "uint64-key map sizes, comma-separated")
 	strSizes := flag.String("str-sizes", "1000000", "string-key map sizes (empty: none)")
 	reps := flag.Int("reps", 5, "repetitions per workload (median reported)")
+	minMs := flag.Float64("min-ms", 0, "then more reps (up to 25) until a workload has run this many ms")
 	only := flag.String("only", "", "only workloads whose name contains this")
 	clock := flag.String("clock", "cpu", "cpu (process CPU time) or wall")
 	smoke := flag.Bool("smoke", false, "tiny sizes, one rep (the sizes engine_bench --smoke uses)")
@@ -288,7 +296,11 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gobench: bad -reps %d: want 1..1000\n", *reps)
 		os.Exit(2)
 	}
-	r := &runner{reps: *reps, only: *only}
+	if *minMs < 0 || *minMs > 60000 {
+		fmt.Fprintf(os.Stderr, "gobench: bad -min-ms %v: want 0..60000\n", *minMs)
+		os.Exit(2)
+	}
+	r := &runner{reps: *reps, minMs: *minMs, only: *only}
 	for _, n := range u64 {
 		r.runU64(n)
 	}
