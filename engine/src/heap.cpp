@@ -473,6 +473,7 @@ std::size_t gc() {
     }
     poison(f.p, f.bytes);
     quarantine(s, f);
+    freed++;
   }
   s.pendingUnrecorded.resize(kept);
   releaseQuarantine(s);
