@@ -19,11 +19,8 @@
 // It prints both times and their ratio. Read them beside the Go peer's time
 // for the same cell (bench/run.sh's table, or build/bench/gobench -only
 // lookup_shuffled -sizes 1000 -str-sizes N).
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <ctime>
 #include <vector>
 
 #include "gomap/map.h"
@@ -31,26 +28,7 @@
 #include "gomap/string.h"
 #include "workload.h"
 
-namespace {
-
-double cpuNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-std::uint64_t load64(const void* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
-
-}  // namespace
+using gomap::hashv2::load64;
 
 int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
@@ -73,10 +51,10 @@ int main(int argc, char** argv) {
   std::vector<double> engine, floor, hashed;
   std::uint64_t sinkE = 0, sinkF = 0;
   for (int r = 0; r < reps; r++) {
-    double t0 = cpuNs();
+    double t0 = bench::cpu_ns();
     std::uint64_t acc = 0;
     for (std::size_t j = 0; j < n; j++) acc = bench::fold_lookup(acc, m.get(keys[order[j]]));
-    double t1 = cpuNs();
+    double t1 = bench::cpu_ns();
     sinkE ^= acc;
     acc = 0;
     for (std::size_t j = 0; j < n; j++) {
@@ -85,7 +63,7 @@ int main(int argc, char** argv) {
       const std::uint8_t* b = buckets + ((w * 0x9E3779B97F4A7C15ull) >> 7 & mask) * bucketsize;
       acc = bench::fold_lookup(acc, load64(b) + load64(b + 136));                       // read 3: the bucket
     }
-    double t2 = cpuNs();
+    double t2 = bench::cpu_ns();
     sinkF ^= acc;
     acc = 0;
     for (std::size_t j = 0; j < n; j++) {  // the same, hashed as the engine hashes
@@ -94,17 +72,17 @@ int main(int argc, char** argv) {
       const std::uint8_t* b = buckets + (hash & mask) * bucketsize;
       acc = bench::fold_lookup(acc, load64(b) + load64(b + 136));
     }
-    double t3 = cpuNs();
+    double t3 = bench::cpu_ns();
     sinkF ^= acc;
     engine.push_back(t1 - t0);
     floor.push_back(t2 - t1);
     hashed.push_back(t3 - t2);
   }
   std::printf("n=%zu B=%u reps=%d\n", n, unsigned{h->B}, reps);
-  std::printf("engine lookups, shuffled:        %8.1f ms\n", median(engine) / 1e6);
-  std::printf("floor (the three reads alone):   %8.1f ms\n", median(floor) / 1e6);
-  std::printf("floor, with the engine's hash:   %8.1f ms\n", median(hashed) / 1e6);
-  std::printf("engine / floor:                  %8.2f\n", median(engine) / median(floor));
+  std::printf("engine lookups, shuffled:        %8.1f ms\n", bench::median(engine) / 1e6);
+  std::printf("floor (the three reads alone):   %8.1f ms\n", bench::median(floor) / 1e6);
+  std::printf("floor, with the engine's hash:   %8.1f ms\n", bench::median(hashed) / 1e6);
+  std::printf("engine / floor:                  %8.2f\n", bench::median(engine) / bench::median(floor));
   std::fprintf(stderr, "(checksums %llx %llx)\n", static_cast<unsigned long long>(sinkE),
                static_cast<unsigned long long>(sinkF));
   m.drop();

@@ -109,9 +109,7 @@ double now_ns() {
     return std::chrono::duration<double, std::nano>(
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+  return bench::cpu_ns();
 }
 
 class Runner {
@@ -160,7 +158,7 @@ class Runner {
     for (auto& r : rs) {
       if (r.peer == opt.inject_fault && std::string(workload) == "lookup_inorder") r.checksum ^= 1;
       std::fprintf(stderr, "  %-13s %-6s %-16s n=%-9zu %9.2f ms\n", r.peer.c_str(), keytype, workload,
-                   n, median(r.ns) / 1e6);
+                   n, bench::median(r.ns) / 1e6);
       results.push_back(std::move(r));
     }
   }
@@ -241,11 +239,6 @@ class Runner {
         return static_cast<std::uint64_t>(n - ps[i].size());
       }, [&, i] { ps[i].destroy(); }};
     });
-  }
-
-  static double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[(v.size() - 1) / 2];
   }
 
  private:
@@ -442,7 +435,7 @@ int main(int argc, char** argv) {
   std::printf("# peer\tkeytype\tworkload\tn\tmedian_ns\tmin_ns\treps\tchecksum\n");
   for (const auto& x : r.results)
     std::printf("%s\t%s\t%s\t%zu\t%.0f\t%.0f\t%zu\t%llu\n", x.peer.c_str(), x.keytype.c_str(),
-                x.workload.c_str(), x.n, Runner::median(x.ns), *std::min_element(x.ns.begin(), x.ns.end()),
+                x.workload.c_str(), x.n, bench::median(x.ns), *std::min_element(x.ns.begin(), x.ns.end()),
                 x.ns.size(), static_cast<unsigned long long>(x.checksum));
   std::fflush(stdout);
   return verify(r.results) ? 1 : 0;

@@ -7,8 +7,10 @@
 // Keep this file and main.go in step.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <new>
 #include <string>
 #include <vector>
@@ -110,6 +112,19 @@ inline Vec<std::uint32_t> shuffled_order(std::size_t n) {
 inline std::uint64_t value_for(std::size_t i) { return i + 1; }
 
 // Lookups fold values in lookup order: a wrong value anywhere changes the result.
+// The process's CPU time, in nanoseconds: the programs' default clock.
+inline double cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+}
+
+// The lower median of a set of times (0 for none), as gobench takes it.
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[(v.size() - 1) / 2];
+}
+
 inline std::uint64_t fold_lookup(std::uint64_t acc, std::uint64_t v) {
   return acc * 0x100000001b3ULL + v;
 }

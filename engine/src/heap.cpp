@@ -207,15 +207,20 @@ MapCache& mapCache() {
   return *c;
 }
 
+// The newest region of mapped length `len` in the cache (c.mu held), or
+// c.regions.size() if there is none.
+std::size_t cachedRegion(const MapCache& c, std::size_t len) {
+  for (std::size_t i = c.regions.size(); i-- > 0;)
+    if (c.regions[i].second == len) return i;
+  return c.regions.size();
+}
+
 // Whether the map cache holds a region for an allocation of `bytes`.
 bool cacheHolds(std::size_t bytes) {
   if (bytes < kMapThreshold) return false;
-  const std::size_t len = mappedLength(bytes);
   MapCache& c = mapCache();
   std::lock_guard<std::mutex> lock(c.mu);
-  for (const auto& r : c.regions)
-    if (r.second == len) return true;
-  return false;
+  return cachedRegion(c, mappedLength(bytes)) != c.regions.size();
 }
 
 // Big allocations only (at least kMaxSmallSize bytes).
@@ -226,8 +231,7 @@ void* rawAlloc(std::size_t bytes) {
   std::unique_lock<std::mutex> lock(c.mu);
   c.inUse += len;
   c.peak = std::max(c.peak, c.inUse);
-  for (std::size_t i = c.regions.size(); i-- > 0;) {
-    if (c.regions[i].second != len) continue;
+  if (std::size_t i = cachedRegion(c, len); i != c.regions.size()) {
     void* p = c.regions[i].first;
     c.regions.erase(c.regions.begin() + static_cast<std::ptrdiff_t>(i));
     c.bytes -= len;
@@ -293,8 +297,9 @@ void giveBack(HeapState_& s, const Found& f) {
   rawFree(f.p, f.bytes);
 }
 
-// Freed and poisoned: parked until releaseQuarantine (or reclaimQuarantined).
+// Freed: poisoned, then parked until releaseQuarantine (or reclaimQuarantined).
 void quarantine(HeapState_& s, const Found& f) {
+  poison(f.p, f.bytes);
   *f.meta = kSlotQuarantined;
   s.quarantine.push_back(f);
   s.quarantineBytes += f.bytes;
@@ -454,7 +459,6 @@ std::size_t gc() {
     }
     Found f = find(s, reinterpret_cast<void*>(rec.addr));
     if (!f || *f.meta != idx) fatal("heap: an unreachable record's memory is not tracked");
-    poison(f.p, f.bytes);
     rec.state = HeapState::freed;
     rec.free_seq = ++r.seq;
     r.unreachable_bytes -= rec.size;
@@ -471,7 +475,6 @@ std::size_t gc() {
       s.pendingUnrecorded[kept++] = addr;
       continue;
     }
-    poison(f.p, f.bytes);
     quarantine(s, f);
     freed++;
   }

@@ -39,17 +39,14 @@ namespace {
 
 hiter*& activeHead = gomap_active_iterators;
 
-// The head changes under activeMu.
-void setHead(hiter* it) { activeHead = it; }
-
-std::mutex activeMu;
+std::mutex activeMu;  // guards the list (activeHead and the links)
 
 void link(hiter* it) {
   std::lock_guard<std::mutex> lock(activeMu);
   it->prev_active = nullptr;
   it->next_active = activeHead;
   if (activeHead) activeHead->prev_active = it;
-  setHead(it);
+  activeHead = it;
 }
 
 bool linked(const hiter* it) { return it->prev_active != nullptr || activeHead == it; }
@@ -100,7 +97,7 @@ void mapiterdone(hiter* it) {
   if (it->prev_active)
     it->prev_active->next_active = it->next_active;
   else
-    setHead(it->next_active);
+    activeHead = it->next_active;
   if (it->next_active) it->next_active->prev_active = it->prev_active;
   it->next_active = nullptr;
   it->prev_active = nullptr;
