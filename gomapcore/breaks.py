@@ -14,8 +14,9 @@ where it can be decided, the one that runs only when the event happens:
 
 --map narrows any of them by comparing the hmap argument (a register read);
 --key compares the key argument (registers, and the string's bytes for
-string keys); --new-key looks the key up the way mapassign would (engine:
-hash → bucket → chain; Go: a scan, its hash cannot be recomputed).
+string keys); --new-key looks the key up the way mapassign would: hash →
+bucket → chain, with the engine's hash or Go's own (gomapcore/gohash.py);
+only a Go key type whose hash the compiler generated is found by a scan.
 
 Arguments are read from registers at the first instruction of each function
 (breakpoints are placed there, not after the prologue): System V for the
@@ -142,6 +143,7 @@ class BreakCondition:
     key_type: Optional[KeyType] = None
     key: Optional[KeyValue] = None
     _maptypes: dict = field(default_factory=dict)
+    _go_hashers: dict = field(default_factory=dict)   # maptype address -> gohash.GoHasher
     _last_stop: Optional[tuple] = None
 
     # --- shared readers -----------------------------------------------------------
@@ -290,32 +292,46 @@ class BreakCondition:
                                 int.from_bytes(raw[8:16], "little", signed=True)), raw)
         return key_from_int_bytes(kt, raw), raw
 
+    def _hash(self, target: Target, mti: MapTypeInfo, key, raw: bytes, seed: int) -> Optional[int]:
+        """The key's hash as the runtime computes it, or None when it cannot be redone."""
+        if self.runtime == "engine":
+            return engine_hash(mti, key, raw, seed)
+        from . import gohash
+        gh = self._go_hashers.get(mti.addr)
+        if gh is None:
+            try:
+                gh = gohash.hasher_for(target, mti.addr, mti.key.size)
+            except GomapError:
+                return None          # a composite key's hasher, or before alginit: scan
+            self._go_hashers[mti.addr] = gh   # the key material never changes after alginit
+        return gh.fn(raw, seed) & gohash.M64
+
     def _present(self, target: Target, mti: MapTypeInfo, hm: Hmap, kt: KeyType, key, raw: bytes) -> bool:
-        """Is key in the map now? Engine: its bucket chain only (hash recomputed);
-        Go: every bucket."""
+        """Is key in the map now? Its bucket chain only, from its hash; every
+        bucket when the hash cannot be recomputed."""
         from .follow import find_key
         if not hm.buckets:
             return False
         snap = take_snapshot(target, MapRef(layout_for(mti), hm.addr))
-        if self.runtime == "engine":
-            hv = engine_hash(mti, key, raw, hm.hash0)
-            top = tophash(hv)
-            chains = []
-            if snap.old is not None:
-                i = hv & (snap.oldnbuckets - 1)
-                ob = snap.old.buckets[i]
-                if not (1 < ob.chain[0].tophash[0] < MIN_TOP_HASH):
-                    chains.append(ob)
-            if not chains:
-                chains.append(snap.new.buckets[hv & ((1 << hm.B) - 1)])
-            from .follow import _slot_key
-            for b in chains:
-                for node in b.chain:
-                    for i in range(BUCKET_CNT):
-                        if node.tophash[i] == top and keys_equal(_slot_key(target, snap, kt, node, i), key):
-                            return True
-            return False
-        return find_key(target, snap, kt, key) is not None
+        hv = self._hash(target, mti, key, raw, hm.hash0)
+        if hv is None:
+            return find_key(target, snap, kt, key) is not None
+        top = tophash(hv)
+        chains = []
+        if snap.old is not None:
+            i = hv & (snap.oldnbuckets - 1)
+            ob = snap.old.buckets[i]
+            if not (1 < ob.chain[0].tophash[0] < MIN_TOP_HASH):
+                chains.append(ob)
+        if not chains:
+            chains.append(snap.new.buckets[hv & ((1 << hm.B) - 1)])
+        from .follow import _slot_key
+        for b in chains:
+            for node in b.chain:
+                for i in range(BUCKET_CNT):
+                    if node.tophash[i] == top and keys_equal(_slot_key(target, snap, kt, node, i), key):
+                        return True
+        return False
 
 
 # --- setting, listing, deleting ---------------------------------------------------------

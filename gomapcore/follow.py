@@ -261,8 +261,8 @@ def find_key(target: Target, snap: Snapshot, kt: KeyType, key: KeyValue) -> Opti
     """Where the live entry of `key` is: old array first for buckets not yet
     evacuated (that is where Go's lookups read it), then the new array.
 
-    Scans every bucket: the hash of a Go program's key cannot be recomputed
-    (AES with a per-process key), and this keeps engine and Go the same."""
+    Scans every bucket, so it needs no hash: it serves every key type of
+    both runtimes, including those whose Go hash the compiler generated."""
     for arr in (snap.old, snap.new):
         if arr is None:
             continue

@@ -14,9 +14,9 @@ evacuatedY or evacuatedEmpty so that lookups and iterators know to look in the
 new array. `nevacuate` only advances over a prefix of evacuated buckets; buckets
 above it may already be evacuated too.
 
-A debugger cannot recompute Go's hashes (the seed feeds AES on amd64), and it does
-not need them: an old bucket is evacuated iff the first tophash of its first
-bucket is in [evacuatedX, evacuatedEmpty] (map.go evacuated()), and mapassign
+Reading needs no hash, so it holds for every key type, including those whose
+hash the compiler generates: an old bucket is evacuated iff the first tophash
+of its first bucket is in [evacuatedX, evacuatedEmpty] (map.go evacuated()), and mapassign
 always evacuates old bucket j & oldmask before it writes into new bucket j. So
 new bucket j holds entries only once its old bucket is evacuated, and the map's
 contents are exactly:

@@ -1,8 +1,8 @@
 """The engine's hashes, "gomap hash v2" (engine/include/gomap/hash.h), in Python.
 
 Used to say where a key belongs (tophash, bucket index) from hmap.hash0, without
-calling into the process. Not Go's AES hash: real Go programs' hashes cannot be
-recomputed from outside, the engine's can by design.
+calling into the process. Real Go programs hash with the runtime's own functions
+and per-process key material, which gomapcore/gohash.py recomputes.
 """
 from __future__ import annotations
 

@@ -10,12 +10,15 @@ Past the first instruction the registers are reused, so the same values are
 taken from the frame's arguments (t, h, key/ky/s) through the debug info.
 
 From t (the maptype) come the key and elem types and slot sizes, from h the
-header, from the key register(s) the key. Then where the key belongs: for the
-engine the hash is recomputed ("gomap hash v2", gomapcore/hashing.py) from
-h.hash0, giving tophash, the bucket index and the bucket pointer in the new
-array and, while growing, the old bucket and whether it is evacuated. Go's own
-hash is AES seeded per process: it cannot be recomputed outside the program,
-so for Go the key's bucket is found by scanning the map and said so.
+header, from the key register(s) the key. Then where the key belongs: the hash
+is recomputed from h.hash0, giving tophash, the bucket index and the bucket
+pointer in the new array and, while growing, the old bucket and whether it is
+evacuated. For the engine the hash is "gomap hash v2" (gomapcore/hashing.py);
+for Go it is the runtime's own (gomapcore/gohash.py: aeshash keyed by the
+process's runtime.aeskeysched, or hash64.go's fallback), picked by comparing
+maptype.hasher with the runtime's hash functions. Hashers it cannot redo (the
+compiler's generated ones for composite keys, interfaces) leave the key's
+bucket to a scan of the map, and the report says so.
 """
 from __future__ import annotations
 
@@ -253,6 +256,7 @@ class RegsReport:
     old_index: Optional[int] = None
     old_bucket_addr: Optional[int] = None
     old_evacuated: Optional[bool] = None
+    hash_name: str = ""              # which hash computed `hash`
     lands_in: str = ""               # which array the operation will use
     found: Optional[str] = None      # where the key is now (scan), or why not
     notes: list[str] = field(default_factory=list)
@@ -333,28 +337,35 @@ def decode_call(target: Target) -> RegsReport:
     if not hm.buckets:
         rep.notes.append("no bucket array yet (B = 0 maps allocate it on the first assign)")
     growing = hm.oldbuckets != 0
+    hv = None
     if call.runtime == "engine":
         try:
             hv = engine_hash(mti, key, key_raw, hm.hash0)
+            rep.hash_name = "gomap hash v2"
         except ImportError:
             rep.notes.append("gomapcore.hashing is not available: hash not computed")
-            hv = None
-        if hv is not None:
-            rep.hash = hv
-            rep.tophash = tophash(hv)
-            rep.bucket_index = hv & ((1 << hm.B) - 1)
-            if hm.buckets:
-                rep.bucket_addr = hm.buckets + rep.bucket_index * mti.bucketsize
-            if growing:
-                nold = 1 << hm.B if hm.flags & SAME_SIZE_GROW else 1 << max(hm.B - 1, 0)
-                rep.old_index = hv & (nold - 1)
-                rep.old_bucket_addr = hm.oldbuckets + rep.old_index * mti.bucketsize
-                th0 = target.read_memory(rep.old_bucket_addr, 1)[0]
-                rep.old_evacuated = 1 < th0 < MIN_TOP_HASH
-            rep.lands_in = _lands_in(call, rep, growing)
     else:
-        rep.notes.append("Go's hash is AES seeded per process and cannot be recomputed here: "
-                         "the key's bucket is found by scanning the map")
+        from . import gohash
+        try:
+            gh = gohash.hasher_for(target, t, mti.key.size)
+            hv = gh.fn(key_raw, hm.hash0) & gohash.M64
+            rep.hash_name = f"{gh.name}, {'aeshash' if gh.keys.use_aes else 'hash64.go fallback'}"
+        except GomapError as e:
+            rep.notes.append(f"Go's hash not recomputed: {e}; the key's bucket is found by "
+                             "scanning the map")
+    if hv is not None:
+        rep.hash = hv
+        rep.tophash = tophash(hv)
+        rep.bucket_index = hv & ((1 << hm.B) - 1)
+        if hm.buckets:
+            rep.bucket_addr = hm.buckets + rep.bucket_index * mti.bucketsize
+        if growing:
+            nold = 1 << hm.B if hm.flags & SAME_SIZE_GROW else 1 << max(hm.B - 1, 0)
+            rep.old_index = hv & (nold - 1)
+            rep.old_bucket_addr = hm.oldbuckets + rep.old_index * mti.bucketsize
+            th0 = target.read_memory(rep.old_bucket_addr, 1)[0]
+            rep.old_evacuated = 1 < th0 < MIN_TOP_HASH
+        rep.lands_in = _lands_in(call, rep, growing)
     if hm.buckets:
         rep.found = _scan_for_key(target, MapRef(lay, h), kt, key, rep)
     return rep
@@ -379,7 +390,7 @@ def _scan_for_key(target: Target, ref: MapRef, kt: KeyType, key, rep: RegsReport
         return f"not scanned: {e}"
     if place is None:
         return "not in the map" + (" (an assign inserts it)" if rep.call.op == "mapassign" else "")
-    if rep.call.runtime == "go":
+    if rep.hash is None:
         # No hash: the scan is what says where the key is.
         bs = ref.layout.bucketsize
         if place.which == "new":
@@ -415,7 +426,7 @@ def render_text(r: RegsReport) -> str:
     lines.append(f"  key = {kw}  {format_key(r.key, r.key_type) if r.key is not None else '?'}"
                  f" ({r.key_type.describe()})")
     if r.hash is not None:
-        lines.append(f"  hash {r.hash:#018x} (gomap hash v2, seed hash0 {r.hmap.hash0:#x}), "
+        lines.append(f"  hash {r.hash:#018x} ({r.hash_name}, seed hash0 {r.hmap.hash0:#x}), "
                      f"tophash {r.tophash:#04x}")
     if r.bucket_index is not None and r.hmap is not None:
         lines.append(f"  bucket {r.bucket_index} of {1 << r.hmap.B} (new array)"
@@ -445,7 +456,7 @@ def render_json(r: RegsReport) -> str:
             "count": h.count, "B": h.B, "flags": h.flags, "hash0": h.hash0, "buckets": h.buckets,
             "oldbuckets": h.oldbuckets, "nevacuate": h.nevacuate, "growing": bool(h.oldbuckets)},
         "key": (r.key.decode("utf-8", "backslashreplace") if isinstance(r.key, bytes) else r.key),
-        "hash": r.hash, "tophash": r.tophash, "bucket_index": r.bucket_index,
+        "hash": r.hash, "hash_function": r.hash_name or None, "tophash": r.tophash, "bucket_index": r.bucket_index,
         "bucket": r.bucket_addr, "old_bucket_index": r.old_index, "old_bucket": r.old_bucket_addr,
         "old_evacuated": r.old_evacuated, "lands_in": r.lands_in, "found": r.found, "notes": r.notes,
     }

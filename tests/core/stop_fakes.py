@@ -123,9 +123,10 @@ def engine_maptype(t: FakeTarget, key: str, ksize: int, kkind: int, elem: str, e
 GO_KIND = {"int64": 6, "string": 24, "int": 2, "bool": 1, "uint64": 11}
 
 
-def go_maptype(t: FakeTarget, key: str, ksize: int, elem: str, esize: int) -> int:
+def go_maptype(t: FakeTarget, key: str, ksize: int, elem: str, esize: int, hasher: int = 0) -> int:
     """runtime.maptype: _type (48 bytes, kind at 23), key/elem/bucket *_type,
-    hasher, keysize @80, elemsize @81, bucketsize @82, flags @84."""
+    hasher @72 (a func value: a pointer to the code pointer; none if hasher
+    is 0), keysize @80, elemsize @81, bucketsize @82, flags @84."""
     def rtype(size, kind):
         a = t.alloc(48, 8)
         b = bytearray(48)
@@ -139,6 +140,10 @@ def go_maptype(t: FakeTarget, key: str, ksize: int, elem: str, esize: int) -> in
     b = bytearray(88)
     b[48:56] = struct.pack("<Q", rtype(ksize, GO_KIND[key]))
     b[56:64] = struct.pack("<Q", rtype(esize, GO_KIND[elem]))
+    if hasher:
+        fv = t.alloc(8, 8)
+        t.write(fv, struct.pack("<Q", hasher))
+        b[72:80] = struct.pack("<Q", fv)
     b[80], b[81] = ksize, esize
     b[82:84] = struct.pack("<H", bs)
     t.write(mt, bytes(b))

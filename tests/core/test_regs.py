@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from fakes import I64, STRING, MapImage, i64, string_bytes
-from gomapcore import hashing
+from gomapcore import gohash, hashing
 from gomapcore.regs import classify, decode_call, render_json, render_text
 from gomapcore.target import GomapError
 from stop_fakes import StopTarget, engine_maptype, go_maptype
@@ -109,7 +109,7 @@ def test_engine_growing_reports_old_bucket_and_evacuation():
     assert r.old_evacuated is True and r.lands_in == f"new bucket {h & 3}"
 
 
-def test_go_fast64_uses_register_abi_and_scans_for_the_bucket():
+def test_go_fast64_without_a_known_hasher_scans_for_the_bucket():
     t = StopTarget()
     m = MapImage(t, I64, I64)
     arr = m.array(4)
@@ -122,9 +122,60 @@ def test_go_fast64_uses_register_abi_and_scans_for_the_bucket():
     t.regs = {"pc": 0x460000, "rax": mt, "rbx": m.hmap, "rcx": 77, "rdi": 0}
     r = decode_call(t)
     assert r.source.startswith("registers at entry (RAX, RBX, RCX")
-    assert r.hash is None and any("AES" in n for n in r.notes)
+    assert r.hash is None and any("found by scanning" in n for n in r.notes)
     assert r.bucket_index == 2 and r.bucket_addr == b2 and r.tophash == 0x9c
     assert r.maptype.name == "map[int64]int64"
+
+
+def _go_hash_keys(t, use_aes=True):
+    """runtime.useAeshash, runtime.aeskeysched and runtime.hashkey in fake memory."""
+    ks = bytes((i * 37 + 11) & 0xFF for i in range(128))
+    for name, data in (("runtime.useAeshash", bytes([use_aes])), ("runtime.aeskeysched", ks),
+                       ("runtime.hashkey", struct.pack("<4Q", 0x1234567 | 1, 3, 5, 7))):
+        a = t.alloc(len(data), 8)
+        t.write(a, data)
+        t.symbols[name] = a
+    return gohash.GoHashKeys(use_aes, aeskeysched=ks, hashkey0=0x1234567 | 1)
+
+
+@pytest.mark.parametrize("use_aes", [True, False])
+def test_go_fast64_recomputes_the_runtime_hash(use_aes):
+    t = StopTarget()
+    keys = _go_hash_keys(t, use_aes)
+    t.symbols["runtime.memhash64"] = 0x403000
+    m = MapImage(t, I64, I64)
+    arr = m.array(4)
+    m.header(3, 2, arr, hash0=0xABCD)
+    mt = go_maptype(t, "int64", 8, "int64", 8, hasher=0x403000)
+    t.symbols["runtime.mapassign_fast64"] = 0x460000
+    t.func = "runtime.mapassign_fast64"
+    t.regs = {"pc": 0x460000, "rax": mt, "rbx": m.hmap, "rcx": 77, "rdi": 0}
+    r = decode_call(t)
+    want = keys.memhash64(i64(77), 0xABCD)
+    assert r.hash == want and r.bucket_index == want & 3 and r.tophash == hashing.tophash(want)
+    assert r.lands_in == f"new bucket {want & 3}" and r.found == "not in the map (an assign inserts it)"
+    assert ("aeshash" if use_aes else "hash64.go fallback") in render_text(r)
+
+
+def test_go_faststr_hashes_the_key_bytes_and_a_composite_hasher_scans():
+    t = StopTarget()
+    keys = _go_hash_keys(t)
+    t.symbols["runtime.strhash"] = 0x403100
+    m = MapImage(t, STRING, I64)
+    arr = m.array(2)
+    m.header(0, 1, arr, hash0=5)
+    kp = t.alloc(8, 1)
+    t.write(kp, b"key-7")
+    t.symbols["runtime.mapassign_faststr"] = 0x470000
+    t.func = "runtime.mapassign_faststr"
+    t.regs = {"pc": 0x470000, "rax": go_maptype(t, "string", 16, "int64", 8, hasher=0x403100),
+              "rbx": m.hmap, "rcx": kp, "rdi": 5}
+    r = decode_call(t)
+    assert r.hash == keys.memhash(b"key-7", 5) and r.bucket_index == r.hash & 1
+    # a hasher that is none of the runtime's: the compiler's own for a composite key
+    t.regs["rax"] = go_maptype(t, "string", 16, "int64", 8, hasher=0x4ff000)
+    r = decode_call(t)
+    assert r.hash is None and any("the compiler generated" in n for n in r.notes)
 
 
 def test_go_faststr_key_from_rcx_rdi():

@@ -2,6 +2,7 @@
 # Builds the Go test programs into build/go/ (repository root relative):
 #   gomaps-debug  with -gcflags=all=-N -l (no optimisation, no inlining)
 #   gomaps-opt    Go's default optimised build
+#   hashvec       the runtime's own hashes of chosen keys (tests/core/test_gohash.py)
 # DWARF is left as Go's linker emits it (compressed by default). Idempotent:
 # go build only relinks when a source changed. Needs only the standard library.
 set -eu
@@ -15,4 +16,6 @@ export GOCACHE="${GOCACHE:-$root/build/go/cache}"
 cd "$here/gomaps"
 "$GO" build -gcflags='all=-N -l' -o "$out/gomaps-debug" .
 "$GO" build -o "$out/gomaps-opt" .
-echo "built $out/gomaps-debug $out/gomaps-opt"
+cd "$here/hashvec"
+"$GO" build -o "$out/hashvec" .
+echo "built $out/gomaps-debug $out/gomaps-opt $out/hashvec"

@@ -42,7 +42,9 @@ def test_go_break_on_key_and_regs_register_abi(debugger):
         "gomap buckets --json --type map[int64]int64 $rbx",
         "gomap break delete",
         "gomap break assign --grow",
-        "continue", "continue", "continue",
+        "continue",
+        "gomap buckets --json --type map[int64]int64 $rbx",
+        "continue", "continue",
     ]
     run = dbg.run(debugger, _program(), ["large", "-n", "100"], cmds)
     assert "Traceback" not in run.raw, run.raw
@@ -52,13 +54,59 @@ def test_go_break_on_key_and_regs_register_abi(debugger):
     assert r["function"] == "runtime.mapassign_fast64" and r["runtime"] == "go"
     assert r["source"] == "registers at entry (RAX, RBX, RCX)"
     assert r["key"] == 79190 and r["hmap"]["count"] == 10
-    assert r["hash"] is None and any("AES" in n for n in r["notes"])
     assert r["maptype"]["bucketsize"] == 144
+    # Go's own hash of the key (runtime.memhash64 through aeshash), recomputed:
+    # at the next stop (the first grow, 3 inserts later, B still 1) the key is
+    # in the bucket and under the tophash it gave.
+    assert r["hash_function"].startswith("runtime.memhash64, ") and r["notes"] == [], r
+    assert r["bucket_index"] == r["hash"] & 1 and r["lands_in"] == f"new bucket {r['bucket_index']}"
     b = run.json("gomap buckets --json")
     assert b["address"] == r["h"] and b["count"] == 10 and b["buckets"] == r["hmap"]["buckets"]
+    later = run.json("gomap buckets --json", 1)
+    assert later["address"] == r["h"] and later["count"] == 13 and later["B"] == 1
+    assert _where(later, 79190) == (r["bucket_index"], r["tophash"]), later
     grows = re.findall(r"^gomap break 2: runtime\.hashGrow: map 0x[0-9a-f]+ \(map\[int64\]int64\) "
                        r"count (\d+) B (\d+): grow starts \(B \d+\u2192\d+; doubling", run.raw, re.M)
     assert [(int(c), int(b)) for c, b in grows] == [(13, 1), (26, 2), (52, 3)], run.raw
+
+
+def _where(buckets_json: dict, key) -> tuple[int, int]:
+    """(bucket index, tophash) of key's live slot in `gomap buckets --json`."""
+    found = [(b["index"], slot["tophash"])
+             for b in buckets_json["new"]["buckets"]
+             for node in [b] + b["overflow"]
+             for slot in node["slots"] if slot["state"] == "live" and slot["key"] == key]
+    assert len(found) == 1, (key, found)
+    return found[0]
+
+
+def test_go_regs_recomputes_string_hashes(debugger):
+    """runtime.strhash of a short key (aeshash's 0-15 byte case) and of a
+    52-byte one (its 33-64 byte case), each recomputed at the assign's entry;
+    at a later assign the map shows both keys in the buckets and under the
+    tophashes those hashes give for the map's B then."""
+    if not dbg.have(debugger):
+        pytest.skip(f"{debugger} is not installed")
+    long_key = "key-14-a-rather-longer-key-to-see-longer-strings-196"
+    cmds = _start(debugger) + [
+        "gomap break assign --key key-5", "continue", "gomap regs --json", "gomap break delete",
+        f"gomap break assign --key {long_key}", "continue", "gomap regs --json", "gomap break delete",
+        "gomap break assign --key key-20", "continue",
+        "gomap buckets --json --type map[string]string $rbx",
+    ]
+    run = dbg.run(debugger, _program(), ["strkeys"], cmds)
+    assert "Traceback" not in run.raw, run.raw
+    short, long_ = run.json("gomap regs --json", 0), run.json("gomap regs --json", 1)
+    assert short["key"] == "key-5" and long_["key"] == long_key, run.raw
+    for r in (short, long_):
+        assert r["function"] == "runtime.mapassign_faststr" and r["hash"] is not None
+        assert r["hash_function"].startswith("runtime.strhash, ") and r["notes"] == [], r
+    b = run.json("gomap buckets --json")
+    assert b["address"] == short["h"] == long_["h"] and b["count"] == 21, run.raw
+    mask = len(b["new"]["buckets"]) - 1
+    for r in (short, long_):
+        th = r["hash"] >> 56
+        assert _where(b, r["key"]) == (r["hash"] & mask, th + 5 if th < 5 else th)
 
 
 def test_go_same_size_grow(debugger):

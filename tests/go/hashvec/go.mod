@@ -1,0 +1,3 @@
+module gomapdbg/tests/hashvec
+
+go 1.19
