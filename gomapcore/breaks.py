@@ -27,11 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .keys import KeyType, KeyValue, format_key, keys_equal, parse_key
+from .keys import KeyType, KeyValue, format_key, key_from_slot, keys_equal, parse_key
 from .layout import MapRef
 from .regs import (MapTypeInfo, layout_for, read_engine_maptype, read_go_maptype, tophash,
                    engine_hash)
-from .snapshot import MIN_TOP_HASH, SAME_SIZE_GROW, Hmap, read_hmap, take_snapshot
+from .snapshot import MIN_TOP_HASH, SAME_SIZE_GROW, Hmap, read_chain, read_hmap, take_snapshot
 from .stops import GomapStop, StopControl, arm, function_address
 from .target import GomapError, Target
 
@@ -145,6 +145,7 @@ class BreakCondition:
     _maptypes: dict = field(default_factory=dict)
     _go_hashers: dict = field(default_factory=dict)   # maptype address -> gohash.GoHasher
     _last_stop: Optional[tuple] = None
+    _assign: Optional[tuple] = None    # the last assign decided: (maptype, hmap, key type, key, raw)
 
     # --- shared readers -----------------------------------------------------------
     def _regs(self, target: Target) -> tuple[int, int, int, int]:
@@ -208,7 +209,19 @@ class BreakCondition:
         last, self._last_stop = self._last_stop, (state, sp)
         if last is None or last[0] != state:
             return False
-        return ev != "assign" or last[1] != sp
+        if ev != "assign" or last[1] != sp:
+            return True
+        # Same frame, same arguments, same header. A second assign for real
+        # follows a first that inserted the key (count changed) unless the key
+        # was there already; so while it is still absent this is the first
+        # call seen again. LLDB reports one hit twice when a signal (Go's
+        # SIGURG preemption) lands while it steps off the breakpoint.
+        if self._assign is None or not h:
+            return False
+        try:
+            return not self._present(target, *self._assign)
+        except GomapError:
+            return False
 
     def _on_grow(self, target: Target, symbol: str) -> Optional[str]:
         t, h, _, _ = self._regs(target)
@@ -265,6 +278,7 @@ class BreakCondition:
         if not h:
             return self._line(symbol, None, mti, format_key(key, kt), "nil map: this assign panics")
         hm = self._hmap(target, mti, h)
+        self._assign = (mti, hm, kt, key, raw)
         if self.spec.new_key:
             if self._present(target, mti, hm, kt, key, raw):
                 return None
@@ -307,30 +321,33 @@ class BreakCondition:
         return gh.fn(raw, seed) & gohash.M64
 
     def _present(self, target: Target, mti: MapTypeInfo, hm: Hmap, kt: KeyType, key, raw: bytes) -> bool:
-        """Is key in the map now? Its bucket chain only, from its hash; every
-        bucket when the hash cannot be recomputed."""
+        """Is key in the map now? From its hash, as mapassign looks: the old
+        bucket's chain while that is not evacuated, else the new bucket's;
+        only those buckets are read. Without a hash, every bucket."""
         from .follow import find_key
         if not hm.buckets:
             return False
-        snap = take_snapshot(target, MapRef(layout_for(mti), hm.addr))
+        lay = layout_for(mti)
         hv = self._hash(target, mti, key, raw, hm.hash0)
         if hv is None:
-            return find_key(target, snap, kt, key) is not None
+            return find_key(target, take_snapshot(target, MapRef(lay, hm.addr)), kt, key) is not None
+        which, index = "new", hv & ((1 << hm.B) - 1)
+        if hm.oldbuckets:
+            nold = 1 << hm.B if hm.flags & SAME_SIZE_GROW else 1 << max(hm.B - 1, 0)
+            oi = hv & (nold - 1)
+            th0 = target.read_memory(hm.oldbuckets + oi * lay.bucketsize, 1)[0]
+            if not 1 < th0 < MIN_TOP_HASH:      # not evacuated: the key can only be there
+                which, index = "old", oi
         top = tophash(hv)
-        chains = []
-        if snap.old is not None:
-            i = hv & (snap.oldnbuckets - 1)
-            ob = snap.old.buckets[i]
-            if not (1 < ob.chain[0].tophash[0] < MIN_TOP_HASH):
-                chains.append(ob)
-        if not chains:
-            chains.append(snap.new.buckets[hv & ((1 << hm.B) - 1)])
-        from .follow import _slot_key
-        for b in chains:
-            for node in b.chain:
-                for i in range(BUCKET_CNT):
-                    if node.tophash[i] == top and keys_equal(_slot_key(target, snap, kt, node, i), key):
-                        return True
+        for node in read_chain(target, hm, lay, which, index):
+            for i in range(BUCKET_CNT):
+                if node.tophash[i] != top:
+                    continue
+                slot = node.buf[lay.keys_off + i * lay.keysize:lay.keys_off + (i + 1) * lay.keysize]
+                if lay.indirect_key:
+                    slot = target.read_memory(int.from_bytes(slot[:8], "little"), lay.key_type.size)
+                if keys_equal(key_from_slot(target, kt, slot), key):
+                    return True
         return False
 
 

@@ -296,6 +296,38 @@ def _follow_chains(target: Target, reader: BulkReader, h: Hmap, layout: MapLayou
         frontier = nxt
 
 
+def read_chain(target: Target, h: Hmap, layout: MapLayout, which: str, index: int) -> list[Node]:
+    """One bucket of the new or old array and its overflow chain, read bucket by
+    bucket: what a lookup of one key touches, where take_snapshot reads the map.
+    The same guards as a snapshot's: unaligned, cyclic or over-long chains and
+    unreadable buckets are a corrupt map."""
+    bs = layout.bucketsize
+    B = h.B if which == "new" or h.flags & SAME_SIZE_GROW else h.B - 1
+    base = h.buckets if which == "new" else h.oldbuckets
+    bound = overflow_bound(h, which, B)
+    chain: list[Node] = []
+    p = base + index * bs
+    seen: set[int] = set()
+    while p:
+        depth = len(chain)
+        if depth and (p % 8 or p in seen or base <= p < base + (bs << B)):
+            raise _corrupt(h, f"{which} bucket {index}: overflow chain is cyclic, shared or unaligned "
+                              f"(position {depth} points at {p:#x})", f"{depth} buckets of that chain")
+        if depth > bound:
+            raise _corrupt(h, f"{which} bucket {index}: chain longer than the {bound} overflow "
+                              "buckets its header allows", f"{depth} buckets of that chain")
+        try:
+            buf = target.read_memory(p, bs)
+        except MemoryReadError as e:
+            raise _corrupt(h, f"{which} bucket {index}: bucket {p:#x} at chain position {depth} "
+                              f"is unreadable: {e}", f"{depth} buckets of that chain") from None
+        seen.add(p)
+        node = _node(buf, 0, p, layout, False)
+        chain.append(node)
+        p = node.overflow
+    return chain
+
+
 def take_snapshot(target: Target, ref: MapRef) -> Snapshot:
     layout = ref.layout
     if ref.hmap_addr == 0:

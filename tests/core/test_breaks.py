@@ -3,7 +3,7 @@ decision at a hit, over byte images with fake registers."""
 import pytest
 
 from fakes import I64, MapImage, i64
-from gomapcore import hashing
+from gomapcore import gohash, hashing
 from gomapcore.breaks import (BreakSpec, break_assign, delete_stop, list_stops, over_load_factor)
 from gomapcore.layout import resolve_map
 from gomapcore.target import GomapError
@@ -116,6 +116,55 @@ def test_new_key_in_a_go_program_scans():
     assert t.fire_break(0x5100)[0].endswith("key 9 count 1 B 1: new key")
 
 
+def _go_keys(t):
+    ks = bytes((i * 91 + 3) & 0xFF for i in range(128))
+    for name, data in (("runtime.useAeshash", b"\x01"), ("runtime.aeskeysched", ks)):
+        a = t.alloc(len(data), 8)
+        t.write(a, data)
+        t.symbols[name] = a
+    return gohash.GoHashKeys(True, aeskeysched=ks)
+
+
+def test_new_key_in_a_go_program_follows_the_runtime_hash():
+    """With maptype.hasher = runtime.memhash64 the key is looked for where
+    mapassign looks: the chain of its bucket (here an overflow bucket of the
+    old array, not evacuated yet), and nowhere else."""
+    t = StopTarget()
+    t.symbols.update({"runtime.mapassign": 0x5000, "runtime.mapassign_fast64": 0x5100,
+                      "runtime.memhash64": 0x6000})
+    keys = _go_keys(t)
+    m = MapImage(t, I64, I64)
+    old, new = m.array(2), m.array(4)
+    h8 = keys.memhash64(i64(8), 7)
+    ovf = m.overflow_bucket()
+    m.link(m.bucket_addr(old, h8 & 1), ovf)
+    m.set_slot(ovf, 0, hashing.tophash(h8), i64(8), i64(0))
+    h9 = keys.memhash64(i64(9), 7)
+    wrong = m.bucket_addr(old, (h9 & 1) ^ 1)        # 9 where mapassign would never look
+    m.set_slot(wrong, 0, hashing.tophash(h9), i64(9), i64(0))
+    m.header(2, 2, new, oldbuckets=old, hash0=7)
+    mt = go_maptype(t, "int64", 8, "int64", 8, hasher=0x6000)
+    break_assign(t, BreakSpec(new_key=True))
+    t.regs = {"rax": mt, "rbx": m.hmap, "rcx": 8, "rdi": 0}
+    assert t.fire_break(0x5100) == [None]
+    t.regs["rcx"] = 9
+    assert t.fire_break(0x5100)[0].endswith("key 9 count 2 B 2: new key")
+
+
+def test_new_key_on_a_cyclic_chain_is_one_line():
+    t, m, mt = engine_target(count=3, B=1, keys=(1, 2, 3))
+    h = hashing.memhash64(i64(4), 0x55)
+    b = m.bucket_addr(t.read_pointer(m.hmap + 16), h & 1)
+    ovf = m.overflow_bucket()
+    m.link(b, ovf)
+    m.link(ovf, ovf)
+    m.header(3, 1, t.read_pointer(m.hmap + 16), noverflow=1, hash0=0x55)
+    break_assign(t, BreakSpec(new_key=True))
+    t.regs = {"rdi": mt, "rsi": m.hmap, "rdx": 4, "rcx": 0}
+    [line] = t.fire_break(0x1200)
+    assert "cannot decide" in line and "cyclic" in line and "\n" not in line
+
+
 def test_overflow_from_evacuate_is_not_an_assign():
     t, m, mt = engine_target()
     break_assign(t, BreakSpec(overflow=True))
@@ -193,6 +242,25 @@ def test_go_morestack_restart_is_one_event():
 
 
 def test_go_same_key_assigned_twice_from_one_frame_stops_twice():
+    # key 5 is in the map: two assigns of it in a row leave the header as it
+    # was, and both are events
+    t = StopTarget()
+    t.symbols.update({"runtime.mapassign": 0x5000, "runtime.mapassign_fast64": 0x5100})
+    m = MapImage(t, I64, I64)
+    arr = m.array(1)
+    m.set_slot(arr, 0, 0x77, i64(5), i64(1))
+    m.header(1, 0, arr)
+    mt = go_maptype(t, "int64", 8, "int64", 8)
+    break_assign(t, BreakSpec(key_text="5"))
+    t.regs = {"rax": mt, "rbx": m.hmap, "rcx": 5, "rdi": 0, "rsp": 0xc000100000}
+    assert t.fire_break(0x5100)[0] is not None
+    assert t.fire_break(0x5100)[0] is not None
+
+
+def test_go_absent_key_hit_again_unchanged_is_one_event():
+    """LLDB reports one hit twice when Go's SIGURG lands while it steps off the
+    breakpoint: same frame, same arguments, and the key still absent (a real
+    second assign would follow a first that inserted it)."""
     t = StopTarget()
     t.symbols.update({"runtime.mapassign": 0x5000, "runtime.mapassign_fast64": 0x5100})
     m = MapImage(t, I64, I64)
@@ -201,4 +269,6 @@ def test_go_same_key_assigned_twice_from_one_frame_stops_twice():
     break_assign(t, BreakSpec(key_text="5"))
     t.regs = {"rax": mt, "rbx": m.hmap, "rcx": 5, "rdi": 0, "rsp": 0xc000100000}
     assert t.fire_break(0x5100)[0] is not None
+    assert t.fire_break(0x5100) == [None]
+    m.header(1, 0, t.read_pointer(m.hmap + 16))   # the program ran: the header moved
     assert t.fire_break(0x5100)[0] is not None

@@ -109,6 +109,28 @@ def test_go_regs_recomputes_string_hashes(debugger):
         assert _where(b, r["key"]) == (r["hash"] & mask, th + 5 if th < 5 else th)
 
 
+def test_go_new_key_stops_only_on_new_keys(debugger):
+    """`--new-key` on a Go map looks each key up through Go's own hash: of the
+    23 assigns after the first checkpoint, the 20 that overwrite are declined
+    and the 3 new keys stop, each once (in lldb too, where Go's SIGURG can
+    make one hit arrive twice)."""
+    if not dbg.have(debugger):
+        pytest.skip(f"{debugger} is not installed")
+    stop = (["break main.checkpointInt64", "run"] if debugger == "gdb" else
+            ["breakpoint set -n main.checkpointInt64", "process launch --stop-at-entry",
+             "process handle SIGURG -s false -n false -p true", "process continue"])
+    cmds = stop + ["gomap break assign --new-key --map m", "continue", "continue", "continue",
+                   "gomap break list", "continue"]
+    run = dbg.run(debugger, _program(), ["rewrite"], cmds)
+    assert "Traceback" not in run.raw, run.raw
+    keys = [int(k) for k in re.findall(r"^gomap break 1: runtime\.mapassign_fast64: map 0x[0-9a-f]+ "
+                                       r"\(map\[int64\]int64\) key (\d+) count \d+ B \d+: new key$",
+                                       run.raw, re.M)]
+    assert keys == [20, 21, 22], run.raw
+    # Hits are the stops made; the declines also count other maps' assigns.
+    assert re.search(r"^1\s+break\s+3\s+(\d+)\s", run.out("gomap break list"), re.M), run.raw
+
+
 def test_go_same_size_grow(debugger):
     if not dbg.have(debugger):
         pytest.skip(f"{debugger} is not installed")

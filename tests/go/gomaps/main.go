@@ -6,7 +6,7 @@
 // Usage: gomaps <situation> [-n N]
 //
 // Situations: small, large, midgrow, samesize, deleted, iterator, strkeys,
-// structvals, bigkeys. Only the standard library is used (GOPROXY=off).
+// structvals, bigkeys, rewrite. Only the standard library is used (GOPROXY=off).
 package main
 
 import (
@@ -315,6 +315,23 @@ func main() {
 		}
 		emit(situation, "main.checkpointBig", fmt.Sprintf("%T", m), unsafe.Pointer(&m), len(m), es)
 		checkpointBig(m)
+
+	case "rewrite":
+		// N keys, a checkpoint, then every one of them written again and three
+		// new ones after: `gomap break assign --new-key` stops on the new ones only.
+		m := make(map[int64]int64)
+		n := int64(size(20))
+		for i := int64(0); i < n; i++ {
+			put(m, i, i)
+		}
+		checkpointInt64(m)
+		for i := int64(0); i < n; i++ {
+			m[i] = -i
+		}
+		for i := n; i < n+3; i++ {
+			m[i] = i
+		}
+		checkpointInt64(m)
 
 	default:
 		flag.Usage()
