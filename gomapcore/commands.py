@@ -529,7 +529,8 @@ def _build_follow() -> None:
     @command("regs", "at mapassign/mapaccess/mapdelete: arguments, hash, bucket",
              "Decode the argument registers of a map runtime call (SysV RDI/RSI/RDX for the "
              "engine, Go's RAX/RBX/RCX): maptype, hmap, key, then hash, tophash, bucket index "
-             "and pointer, old bucket and evacuation.")
+             "and pointer, old bucket and evacuation. The hash is the runtime's own: the "
+             "engine's, or Go's aeshash keyed by the process's runtime.aeskeysched.")
     def _regs(rp: ArgParser):
         rp.add_argument("--json", action="store_true", help="JSON instead of text")
 
