@@ -232,23 +232,21 @@ class GoHashKeys:
         return aeshash32(data, seed, self.aeskeysched) if self.use_aes \
             else fallback_memhash32(data, seed, self.hashkey0)
 
-    def f64hash(self, data: bytes, seed: int) -> int:
-        (f,) = struct.unpack("<d", bytes(data[:8]))
+    def _float_hash(self, data: bytes, seed: int, fmt: str) -> int:
+        n = struct.calcsize(fmt)
+        (f,) = struct.unpack(fmt, bytes(data[:n]))
         if f == 0:
-            return (_C1 * (_C0 ^ seed)) & M64
+            return (_C1 * (_C0 ^ seed)) & M64       # +0 and -0 are one key
         if f != f:
             raise GomapError("a NaN key gets a random hash (every NaN is a new key): "
                              "its bucket cannot be recomputed")
-        return self.memhash(data[:8], seed)
+        return self.memhash(data[:n], seed)
+
+    def f64hash(self, data: bytes, seed: int) -> int:
+        return self._float_hash(data, seed, "<d")
 
     def f32hash(self, data: bytes, seed: int) -> int:
-        (f,) = struct.unpack("<f", bytes(data[:4]))
-        if f == 0:
-            return (_C1 * (_C0 ^ seed)) & M64
-        if f != f:
-            raise GomapError("a NaN key gets a random hash (every NaN is a new key): "
-                             "its bucket cannot be recomputed")
-        return self.memhash(data[:4], seed)
+        return self._float_hash(data, seed, "<f")
 
     def c64hash(self, data: bytes, seed: int) -> int:
         return self.f32hash(data[4:8], self.f32hash(data[0:4], seed))
