@@ -29,8 +29,8 @@ from typing import Optional
 
 from .keys import KeyType, KeyValue, format_key, key_from_slot, keys_equal, parse_key
 from .layout import MapRef
-from .regs import (MapTypeInfo, layout_for, read_engine_maptype, read_go_maptype, tophash,
-                   engine_hash)
+from .regs import (MapTypeInfo, key_hash, layout_for, old_bucket_of, read_engine_maptype,
+                   read_go_maptype, tophash)
 from .snapshot import MIN_TOP_HASH, SAME_SIZE_GROW, Hmap, read_chain, read_hmap, take_snapshot
 from .stops import GomapStop, StopControl, arm, function_address
 from .target import GomapError, Target
@@ -308,17 +308,12 @@ class BreakCondition:
 
     def _hash(self, target: Target, mti: MapTypeInfo, key, raw: bytes, seed: int) -> Optional[int]:
         """The key's hash as the runtime computes it, or None when it cannot be redone."""
-        if self.runtime == "engine":
-            return engine_hash(mti, key, raw, seed)
-        from . import gohash
-        gh = self._go_hashers.get(mti.addr)
-        if gh is None:
-            try:
-                gh = gohash.hasher_for(target, mti.addr, mti.key.size)
-            except GomapError:
-                return None          # a composite key's hasher, or before alginit: scan
-            self._go_hashers[mti.addr] = gh   # the key material never changes after alginit
-        return gh.fn(raw, seed) & gohash.M64
+        try:
+            return key_hash(target, self.runtime, mti, key, raw, seed, self._go_hashers)[0]
+        except GomapError:
+            if self.runtime == "engine":
+                raise
+            return None          # a composite key's hasher, or before alginit: scan
 
     def _present(self, target: Target, mti: MapTypeInfo, hm: Hmap, kt: KeyType, key, raw: bytes) -> bool:
         """Is key in the map now? From its hash, as mapassign looks: the old
@@ -333,10 +328,8 @@ class BreakCondition:
             return find_key(target, take_snapshot(target, MapRef(lay, hm.addr)), kt, key) is not None
         which, index = "new", hv & ((1 << hm.B) - 1)
         if hm.oldbuckets:
-            nold = 1 << hm.B if hm.flags & SAME_SIZE_GROW else 1 << max(hm.B - 1, 0)
-            oi = hv & (nold - 1)
-            th0 = target.read_memory(hm.oldbuckets + oi * lay.bucketsize, 1)[0]
-            if not 1 < th0 < MIN_TOP_HASH:      # not evacuated: the key can only be there
+            oi, _, evacuated = old_bucket_of(target, hm, hv, lay.bucketsize)
+            if not evacuated:                   # the key can only be there
                 which, index = "old", oi
         top = tophash(hv)
         for node in read_chain(target, hm, lay, which, index):

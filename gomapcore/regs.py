@@ -236,6 +236,32 @@ def engine_hash(mti: MapTypeInfo, key: KeyValue, key_raw: bytes, seed: int) -> i
     return hashing.memhash(key_raw[:mti.key.size], seed)
 
 
+def key_hash(target: Target, runtime: str, mti: MapTypeInfo, key: KeyValue, key_raw: bytes,
+             seed: int, go_hashers: Optional[dict] = None) -> tuple[int, str]:
+    """(hash, which hash) of a key as its runtime computes it: the engine's
+    "gomap hash v2", or Go's own through the maptype's hasher (gohash.py;
+    GomapError when that is one not recomputed here). go_hashers, when
+    given, keeps each maptype's GoHasher for the next call."""
+    if runtime == "engine":
+        return engine_hash(mti, key, key_raw, seed), "gomap hash v2"
+    from . import gohash
+    gh = go_hashers.get(mti.addr) if go_hashers is not None else None
+    if gh is None:
+        gh = gohash.hasher_for(target, mti.addr, mti.key.size)
+        if go_hashers is not None:
+            go_hashers[mti.addr] = gh        # the key material never changes after alginit
+    return gh.fn(key_raw, seed) & gohash.M64, \
+        f"{gh.name}, {'aeshash' if gh.keys.use_aes else 'hash64.go fallback'}"
+
+
+def old_bucket_of(target: Target, hm: Hmap, hv: int, bucketsize: int) -> tuple[int, int, bool]:
+    """While growing: (index, address, evacuated?) of the old bucket of hash hv."""
+    nold = 1 << hm.B if hm.flags & SAME_SIZE_GROW else 1 << max(hm.B - 1, 0)
+    oi = hv & (nold - 1)
+    addr = hm.oldbuckets + oi * bucketsize
+    return oi, addr, 1 < target.read_memory(addr, 1)[0] < MIN_TOP_HASH
+
+
 # --- decoding a call ------------------------------------------------------------
 
 @dataclass
@@ -338,21 +364,15 @@ def decode_call(target: Target) -> RegsReport:
         rep.notes.append("no bucket array yet (B = 0 maps allocate it on the first assign)")
     growing = hm.oldbuckets != 0
     hv = None
-    if call.runtime == "engine":
-        try:
-            hv = engine_hash(mti, key, key_raw, hm.hash0)
-            rep.hash_name = "gomap hash v2"
-        except ImportError:
-            rep.notes.append("gomapcore.hashing is not available: hash not computed")
-    else:
-        from . import gohash
-        try:
-            gh = gohash.hasher_for(target, t, mti.key.size)
-            hv = gh.fn(key_raw, hm.hash0) & gohash.M64
-            rep.hash_name = f"{gh.name}, {'aeshash' if gh.keys.use_aes else 'hash64.go fallback'}"
-        except GomapError as e:
-            rep.notes.append(f"Go's hash not recomputed: {e}; the key's bucket is found by "
-                             "scanning the map")
+    try:
+        hv, rep.hash_name = key_hash(target, call.runtime, mti, key, key_raw, hm.hash0)
+    except ImportError:
+        rep.notes.append("gomapcore.hashing is not available: hash not computed")
+    except GomapError as e:
+        if call.runtime == "engine":
+            raise
+        rep.notes.append(f"Go's hash not recomputed: {e}; the key's bucket is found by "
+                         "scanning the map")
     if hv is not None:
         rep.hash = hv
         rep.tophash = tophash(hv)
@@ -360,11 +380,8 @@ def decode_call(target: Target) -> RegsReport:
         if hm.buckets:
             rep.bucket_addr = hm.buckets + rep.bucket_index * mti.bucketsize
         if growing:
-            nold = 1 << hm.B if hm.flags & SAME_SIZE_GROW else 1 << max(hm.B - 1, 0)
-            rep.old_index = hv & (nold - 1)
-            rep.old_bucket_addr = hm.oldbuckets + rep.old_index * mti.bucketsize
-            th0 = target.read_memory(rep.old_bucket_addr, 1)[0]
-            rep.old_evacuated = 1 < th0 < MIN_TOP_HASH
+            rep.old_index, rep.old_bucket_addr, rep.old_evacuated = \
+                old_bucket_of(target, hm, hv, mti.bucketsize)
         rep.lands_in = _lands_in(call, rep, growing)
     if hm.buckets:
         rep.found = _scan_for_key(target, MapRef(lay, h), kt, key, rep)
