@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .keys import KeyType, KeyValue, format_key, key_from_slot, keys_equal, parse_key
+from .keys import KeyType, KeyValue, format_key, keys_equal, parse_key
 from .layout import MapRef
 from .regs import (MapTypeInfo, key_hash, layout_for, old_bucket_of, read_engine_maptype,
                    read_go_maptype, tophash)
@@ -319,7 +319,7 @@ class BreakCondition:
         """Is key in the map now? From its hash, as mapassign looks: the old
         bucket's chain while that is not evacuated, else the new bucket's;
         only those buckets are read. Without a hash, every bucket."""
-        from .follow import find_key
+        from .follow import find_key, slot_key
         if not hm.buckets:
             return False
         lay = layout_for(mti)
@@ -336,10 +336,7 @@ class BreakCondition:
             for i in range(BUCKET_CNT):
                 if node.tophash[i] != top:
                     continue
-                slot = node.buf[lay.keys_off + i * lay.keysize:lay.keys_off + (i + 1) * lay.keysize]
-                if lay.indirect_key:
-                    slot = target.read_memory(int.from_bytes(slot[:8], "little"), lay.key_type.size)
-                if keys_equal(key_from_slot(target, kt, slot), key):
+                if keys_equal(slot_key(target, lay, kt, node, i), key):
                     return True
         return False
 

@@ -247,8 +247,8 @@ class KeyPlace:
         return f"{where} slot {self.slot}"
 
 
-def _slot_key(target: Target, snap: Snapshot, kt: KeyType, node, slot: int) -> KeyValue:
-    lay = snap.layout
+def slot_key(target: Target, lay: MapLayout, kt: KeyType, node, slot: int) -> KeyValue:
+    """The key in cell `slot` of a bucket node (through its pointer when indirect)."""
     off = node.off + lay.keys_off + slot * lay.keysize
     raw = node.buf[off:off + lay.keysize]
     if lay.indirect_key:
@@ -272,7 +272,7 @@ def find_key(target: Target, snap: Snapshot, kt: KeyType, key: KeyValue) -> Opti
                     if node.tophash[i] < MIN_TOP_HASH:
                         continue
                     try:
-                        k = _slot_key(target, snap, kt, node, i)
+                        k = slot_key(target, snap.layout, kt, node, i)
                     except GomapError:
                         continue
                     if keys_equal(k, key):

@@ -25,6 +25,7 @@ import struct
 from dataclasses import dataclass
 from typing import Callable
 
+from .hashing import mix as _mix   # hash64.go's mix: hi ^ lo of the 128-bit product
 from .target import GomapError, Target
 
 M64 = (1 << 64) - 1
@@ -144,11 +145,6 @@ def aeshash32(data: bytes, seed: int, ks: bytes) -> int:
 
 _M1, _M2, _M3 = 0xA0761D6478BD642F, 0xE7037ED1A0B428DB, 0x8EBC6AF09C88C6E3
 _M4, _M5 = 0x589965CC75374CC3, 0x1D8E4E27C47D124F
-
-
-def _mix(a: int, b: int) -> int:
-    r = (a & M64) * (b & M64)
-    return (r >> 64) ^ (r & M64)
 
 
 def _r8(d: bytes, at: int) -> int:
