@@ -28,7 +28,7 @@
 #include "gomap/string.h"
 #include "workload.h"
 
-using gomap::hashv2::load64;
+using gomap::alg::load64;
 
 int main(int argc, char** argv) {
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     acc = 0;
     for (std::size_t j = 0; j < n; j++) {  // the same, hashed as the engine hashes
       const gomap::String& k = keys[order[j]];
-      const std::uint64_t hash = gomap::hashv2::memhashInline(k.str, static_cast<std::size_t>(k.len), h->hash0);
+      const std::uint64_t hash = gomap::alg::memhashInline(k.str, static_cast<std::size_t>(k.len), h->hash0);
       const std::uint8_t* b = buckets + (hash & mask) * bucketsize;
       acc = bench::fold_lookup(acc, load64(b) + load64(b + 136));
     }

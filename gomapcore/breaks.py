@@ -143,7 +143,7 @@ class BreakCondition:
     key_type: Optional[KeyType] = None
     key: Optional[KeyValue] = None
     _maptypes: dict = field(default_factory=dict)
-    _go_hashers: dict = field(default_factory=dict)   # maptype address -> gohash.GoHasher
+    _hashers: dict = field(default_factory=dict)   # (maptype address, key material) -> gohash.GoHasher
     _last_stop: Optional[tuple] = None
     _assign: Optional[tuple] = None    # the last assign decided: (maptype, hmap, key type, key, raw)
 
@@ -309,10 +309,8 @@ class BreakCondition:
     def _hash(self, target: Target, mti: MapTypeInfo, key, raw: bytes, seed: int) -> Optional[int]:
         """The key's hash as the runtime computes it, or None when it cannot be redone."""
         try:
-            return key_hash(target, self.runtime, mti, key, raw, seed, self._go_hashers)[0]
+            return key_hash(target, self.runtime, mti, key, raw, seed, self._hashers)[0]
         except GomapError:
-            if self.runtime == "engine":
-                raise
             return None          # a composite key's hasher, or before alginit: scan
 
     def _present(self, target: Target, mti: MapTypeInfo, hm: Hmap, kt: KeyType, key, raw: bytes) -> bool:

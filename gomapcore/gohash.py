@@ -23,12 +23,19 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
-from .hashing import mix as _mix   # hash64.go's mix: hi ^ lo of the 128-bit product
 from .target import GomapError, Target
 
 M64 = (1 << 64) - 1
+
+
+def mix(a: int, b: int) -> int:
+    """hash64.go's mix: hi64(a*b) ^ lo64(a*b) of the 128-bit product."""
+    r = (a & M64) * (b & M64)
+    return (r >> 64) ^ (r & M64)
+
+
 
 # --- one AES encryption round, as AESENC computes it ---------------------------
 
@@ -176,26 +183,26 @@ def fallback_memhash(data: bytes, seed: int, hashkey0: int) -> int:
         if left > 48:
             seed1 = seed2 = seed
             while left > 48:
-                seed = _mix(_r8(data, p) ^ _M2, _r8(data, p + 8) ^ seed)
-                seed1 = _mix(_r8(data, p + 16) ^ _M3, _r8(data, p + 24) ^ seed1)
-                seed2 = _mix(_r8(data, p + 32) ^ _M4, _r8(data, p + 40) ^ seed2)
+                seed = mix(_r8(data, p) ^ _M2, _r8(data, p + 8) ^ seed)
+                seed1 = mix(_r8(data, p + 16) ^ _M3, _r8(data, p + 24) ^ seed1)
+                seed2 = mix(_r8(data, p + 32) ^ _M4, _r8(data, p + 40) ^ seed2)
                 p, left = p + 48, left - 48
             seed ^= seed1 ^ seed2
         while left > 16:
-            seed = _mix(_r8(data, p) ^ _M2, _r8(data, p + 8) ^ seed)
+            seed = mix(_r8(data, p) ^ _M2, _r8(data, p + 8) ^ seed)
             p, left = p + 16, left - 16
         a, b = _r8(data, p + left - 16), _r8(data, p + left - 8)
-    return _mix(_M5 ^ n, _mix(a ^ _M2, b ^ seed))
+    return mix(_M5 ^ n, mix(a ^ _M2, b ^ seed))
 
 
 def fallback_memhash64(data: bytes, seed: int, hashkey0: int) -> int:
     a = _r8(data, 0)
-    return _mix(_M5 ^ 8, _mix(a ^ _M2, a ^ seed ^ hashkey0 ^ _M1))
+    return mix(_M5 ^ 8, mix(a ^ _M2, a ^ seed ^ hashkey0 ^ _M1))
 
 
 def fallback_memhash32(data: bytes, seed: int, hashkey0: int) -> int:
     a = _r4(data, 0)
-    return _mix(_M5 ^ 4, _mix(a ^ _M2, a ^ seed ^ hashkey0 ^ _M1))
+    return mix(_M5 ^ 4, mix(a ^ _M2, a ^ seed ^ hashkey0 ^ _M1))
 
 
 # --- the process's hash functions --------------------------------------------------
@@ -251,27 +258,36 @@ class GoHashKeys:
         return self.f64hash(data[8:16], self.f64hash(data[0:8], seed))
 
 
-def read_keys(target: Target) -> GoHashKeys:
-    """runtime.useAeshash and its key, read from the process."""
-    use = target.symbol_address("runtime.useAeshash")
+# Where each runtime keeps alginit's choice and key material: Go's runtime, and
+# the engine, which keeps the same variables under the same names in its own
+# namespace (engine/include/gomap/hash.h).
+_PREFIX = {"go": "runtime.", "engine": "gomap::"}
+
+
+def read_keys(target: Target, runtime: str = "go") -> GoHashKeys:
+    """useAeshash and its key (aeskeysched, or hashkey[0]), read from the process."""
+    pre = _PREFIX[runtime]
+    init = "runtime.alginit" if runtime == "go" else "the engine's alginit (a static constructor)"
+    use = target.symbol_address(pre + "useAeshash")
     if use is None:
-        raise GomapError("runtime.useAeshash is not in the symbol table: not a Go program?")
+        raise GomapError(f"{pre}useAeshash is not in the symbol table: "
+                         + ("not a Go program?" if runtime == "go" else "an engine older than Go's hash?"))
     if target.read_memory(use, 1)[0]:
-        ks = target.symbol_address("runtime.aeskeysched")
+        ks = target.symbol_address(pre + "aeskeysched")
         if ks is None:
-            raise GomapError("runtime.aeskeysched is not in the symbol table")
+            raise GomapError(f"{pre}aeskeysched is not in the symbol table")
         sched = target.read_memory(ks, 128)
         if not any(sched):
-            raise GomapError("runtime.aeskeysched is still zero: the runtime has not "
-                             "initialised its hash yet (stopped before runtime.alginit?)")
+            raise GomapError(f"{pre}aeskeysched is still zero: the runtime has not "
+                             f"initialised its hash yet (stopped before {init}?)")
         return GoHashKeys(True, aeskeysched=sched)
-    hk = target.symbol_address("runtime.hashkey")
+    hk = target.symbol_address(pre + "hashkey")
     if hk is None:
-        raise GomapError("runtime.hashkey is not in the symbol table")
+        raise GomapError(f"{pre}hashkey is not in the symbol table")
     k0 = target.read_pointer(hk)
     if k0 == 0:
-        raise GomapError("runtime.hashkey is still zero: the runtime has not "
-                         "initialised its hash yet (stopped before runtime.alginit?)")
+        raise GomapError(f"{pre}hashkey is still zero: the runtime has not "
+                         f"initialised its hash yet (stopped before {init}?)")
     return GoHashKeys(False, hashkey0=k0)
 
 
@@ -286,7 +302,32 @@ class GoHasher:
     keys: GoHashKeys
 
 
-def hasher_for(target: Target, maptype: int, key_size: int) -> GoHasher:
+def _strhash(target: Target, keys: GoHashKeys) -> KeyHasher:
+    """strhash of a string key's 16-byte header: its bytes, read from the process."""
+    def strhash(raw: bytes, seed: int) -> int:
+        p, n = int.from_bytes(raw[0:8], "little"), int.from_bytes(raw[8:16], "little")
+        if n >= 1 << 32:
+            raise GomapError(f"string key of length {n}: not a string header?")
+        return keys.memhash(target.read_memory(p, n) if n else b"", seed)
+    return strhash
+
+
+def engine_hasher(target: Target, kind: str, key_size: int, keys: Optional[GoHashKeys] = None) -> GoHasher:
+    """The engine's hash of a key of this kind (keys.py's kinds): the same
+    functions as Go's (hash.h), with the engine's own key material."""
+    keys = keys or read_keys(target, "engine")
+    by_kind: dict[str, tuple[str, KeyHasher]] = {
+        "string": ("gomap::strhash", _strhash(target, keys)),
+        "mem64": ("gomap::memhash64", keys.memhash64),
+        "mem32": ("gomap::memhash32", keys.memhash32),
+        "float64": ("gomap::f64hash", keys.f64hash),
+        "float32": ("gomap::f32hash", keys.f32hash),
+    }
+    name, fn = by_kind.get(kind, ("gomap::memhash", lambda raw, seed: keys.memhash(raw[:key_size], seed)))
+    return GoHasher(name, fn, keys)
+
+
+def hasher_for(target: Target, maptype: int, key_size: int, keys: Optional[GoHashKeys] = None) -> GoHasher:
     """Which of the runtime's hash functions maptype.hasher (the func value at
     offset 72 of runtime.maptype) is, as a Python function of the key slot's
     bytes; GomapError when it is one that cannot be recomputed here (the
@@ -296,14 +337,8 @@ def hasher_for(target: Target, maptype: int, key_size: int) -> GoHasher:
     if not fv:
         raise GomapError(f"maptype at {maptype:#x} has no hasher")
     pc = target.read_pointer(fv)
-    keys = read_keys(target)
-
-    def strhash(raw: bytes, seed: int) -> int:
-        p, n = int.from_bytes(raw[0:8], "little"), int.from_bytes(raw[8:16], "little")
-        if n >= 1 << 32:
-            raise GomapError(f"string key of length {n}: not a string header?")
-        return keys.memhash(target.read_memory(p, n) if n else b"", seed)
-
+    keys = keys or read_keys(target)
+    strhash = _strhash(target, keys)
     known: dict[str, KeyHasher] = {
         "runtime.memhash64": keys.memhash64,
         "runtime.memhash32": keys.memhash32,

@@ -13,12 +13,13 @@ From t (the maptype) come the key and elem types and slot sizes, from h the
 header, from the key register(s) the key. Then where the key belongs: the hash
 is recomputed from h.hash0, giving tophash, the bucket index and the bucket
 pointer in the new array and, while growing, the old bucket and whether it is
-evacuated. For the engine the hash is "gomap hash v2" (gomapcore/hashing.py);
-for Go it is the runtime's own (gomapcore/gohash.py: aeshash keyed by the
-process's runtime.aeskeysched, or hash64.go's fallback), picked by comparing
-maptype.hasher with the runtime's hash functions. Hashers it cannot redo (the
-compiler's generated ones for composite keys, interfaces) leave the key's
-bucket to a scan of the map, and the report says so.
+evacuated. Both runtimes hash as Go 1.19 does (gomapcore/gohash.py: aeshash
+keyed by the process's aeskeysched, or hash64.go's fallback keyed by hashkey),
+each with its own key material: runtime.* in a Go program, gomap::* in the
+engine. For Go the function is picked by comparing maptype.hasher with the
+runtime's hash functions, for the engine by the key's kind. Hashers it cannot
+redo (the compiler's generated ones for composite keys, interfaces) leave the
+key's bucket to a scan of the map, and the report says so.
 """
 from __future__ import annotations
 
@@ -219,37 +220,21 @@ def tophash(h: int) -> int:
     return top + MIN_TOP_HASH if top < MIN_TOP_HASH else top
 
 
-def engine_hash(mti: MapTypeInfo, key: KeyValue, key_raw: bytes, seed: int) -> int:
-    """The engine's hash of a key (hash.h, "gomap hash v2"), through hashing.py."""
-    from . import hashing
-    kk = mti.key.kind
-    if kk == "string":
-        return hashing.strhash(key if isinstance(key, bytes) else bytes(key), seed)
-    if kk == "mem32":
-        return hashing.memhash32(key_raw[:4], seed)
-    if kk == "mem64":
-        return hashing.memhash64(key_raw[:8], seed)
-    if kk == "float64":
-        return hashing.f64hash(key_raw[:8], seed)
-    if kk == "float32":
-        return hashing.f32hash(key_raw[:4], seed)
-    return hashing.memhash(key_raw[:mti.key.size], seed)
-
-
 def key_hash(target: Target, runtime: str, mti: MapTypeInfo, key: KeyValue, key_raw: bytes,
              seed: int, go_hashers: Optional[dict] = None) -> tuple[int, str]:
-    """(hash, which hash) of a key as its runtime computes it: the engine's
-    "gomap hash v2", or Go's own through the maptype's hasher (gohash.py;
-    GomapError when that is one not recomputed here). go_hashers, when
-    given, keeps each maptype's GoHasher for the next call."""
-    if runtime == "engine":
-        return engine_hash(mti, key, key_raw, seed), "gomap hash v2"
+    """(hash, which hash) of a key as its runtime computes it (gohash.py): the
+    engine's by the key's kind, Go's through the maptype's hasher (GomapError
+    when that is one not recomputed here). go_hashers, when given, keeps each
+    maptype's GoHasher for the next call with the same key material (a new
+    run of the program has new keys)."""
     from . import gohash
-    gh = go_hashers.get(mti.addr) if go_hashers is not None else None
+    keys = gohash.read_keys(target, runtime)
+    gh = go_hashers.get((mti.addr, keys)) if go_hashers is not None else None
     if gh is None:
-        gh = gohash.hasher_for(target, mti.addr, mti.key.size)
+        gh = gohash.engine_hasher(target, mti.key.kind, mti.key.size, keys) if runtime == "engine" \
+            else gohash.hasher_for(target, mti.addr, mti.key.size, keys)
         if go_hashers is not None:
-            go_hashers[mti.addr] = gh        # the key material never changes after alginit
+            go_hashers[(mti.addr, keys)] = gh
     return gh.fn(key_raw, seed) & gohash.M64, \
         f"{gh.name}, {'aeshash' if gh.keys.use_aes else 'hash64.go fallback'}"
 
@@ -366,13 +351,9 @@ def decode_call(target: Target) -> RegsReport:
     hv = None
     try:
         hv, rep.hash_name = key_hash(target, call.runtime, mti, key, key_raw, hm.hash0)
-    except ImportError:
-        rep.notes.append("gomapcore.hashing is not available: hash not computed")
     except GomapError as e:
-        if call.runtime == "engine":
-            raise
-        rep.notes.append(f"Go's hash not recomputed: {e}; the key's bucket is found by "
-                         "scanning the map")
+        rep.notes.append(f"{'the engine' if call.runtime == 'engine' else 'Go'}'s hash not "
+                         f"recomputed: {e}; the key's bucket is found by scanning the map")
     if hv is not None:
         rep.hash = hv
         rep.tophash = tophash(hv)

@@ -1,9 +1,13 @@
-// hash.cpp — "gomap hash v2" (spec in gomap/hash.h) and fastrand.
+// hash.cpp — Go 1.19's map hashes (spec in gomap/hash.h), alginit, fastrand.
 //
-// gomapcore/hashing.py recomputes the same values from hmap.hash0 to explain
-// where a key lives, so they follow the spec exactly; the word-at-a-time body
-// lives in memhash.h so that the fast entry points can inline it.
+// gomapcore/gohash.py recomputes the same values from the key material below
+// and hmap.hash0 to explain where a key lives; the bodies live in
+// gomap/hash_inline.h so that the fast entry points can inline them.
 #include "gomap/hash.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include <atomic>
 #include <cmath>
@@ -15,6 +19,10 @@
 #include "memhash.h"
 
 namespace gomap {
+
+bool useAeshash = false;
+alignas(16) std::uint8_t aeskeysched[128] = {};
+std::uintptr_t hashkey[4] = {};
 
 namespace {
 
@@ -34,9 +42,58 @@ std::uint64_t wyrandStep() {
   return hashMix(s, s ^ 0xe7037ed1a0b428dbULL);
 }
 
-std::uint64_t randomHash() { return detail_rt::fastrand64(); }
+// Fill the key material from a 64-bit source (random bytes, or a seed's
+// wyrand stream): 128 bytes of schedule, and hashkey's words made odd as
+// alginit makes them.
+template <class Next>
+void fillKeys(bool aes, Next next) {
+  std::uint8_t sched[128];
+  for (std::size_t i = 0; i < sizeof sched; i += 8) {
+    std::uint64_t w = next();
+    std::memcpy(sched + i, &w, 8);
+  }
+  std::uintptr_t keys[4];
+  for (auto& k : keys) k = static_cast<std::uintptr_t>(next()) | 1;
+  set_hash_keys(aes, sched, keys);
+}
+
+// alginit, before any other static initializer of the program can make a map.
+[[gnu::constructor(101)]] void alginit() {
+  std::random_device rd;
+  fillKeys(cpu_has_aeshash(), [&rd] { return (static_cast<std::uint64_t>(rd()) << 32) ^ rd(); });
+}
+
+// Go's f32hash/f64hash constants for +0 and -0 (and NaN with fastrand).
+constexpr std::uintptr_t c0 = 33054211828000289ULL;
+constexpr std::uintptr_t c1 = 23344194077549503ULL;
 
 }  // namespace
+
+bool cpu_has_aeshash() {
+#if GOMAP_HAVE_AESHASH
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  return (c & bit_AES) && (c & bit_SSSE3) && (c & bit_SSE4_1);
+#else
+  return false;
+#endif
+}
+
+void set_hash_keys(bool aes, const std::uint8_t sched[128], const std::uintptr_t keys[4]) {
+  std::memcpy(aeskeysched, sched, sizeof aeskeysched);
+  std::memcpy(hashkey, keys, sizeof hashkey);
+  useAeshash = aes && cpu_has_aeshash();
+}
+
+namespace detail_rt {
+void hash_keys_from_seed(std::uint64_t seed) {
+  std::uint64_t s = seed;
+  fillKeys(cpu_has_aeshash(), [&s] {
+    s += 0xa0761d6478bd642fULL;
+    return hashMix(s, s ^ 0xe7037ed1a0b428dbULL);
+  });
+}
+}  // namespace detail_rt
 
 std::uint64_t memhash(const void* p, std::size_t n, std::uintptr_t seed) {
   return detail_rt::memhashInline(p, n, seed);
@@ -62,23 +119,17 @@ std::uint64_t strhash(const void* p, std::uintptr_t seed) {
 std::uint64_t f32hash(const void* p, std::uintptr_t seed) {
   float f;
   std::memcpy(&f, p, 4);
-  if (f == 0) {
-    float zero = 0.0f;  // +0 and -0 are one key
-    return memhash(&zero, 4, seed);
-  }
-  if (std::isnan(f)) return randomHash();  // NaN != NaN: every NaN lands somewhere new
-  return memhash(&f, 4, seed);
+  if (f == 0) return c1 * (c0 ^ seed);                                   // +0 and -0 are one key
+  if (std::isnan(f)) return c1 * (c0 ^ seed ^ std::uintptr_t{fastrand()});  // every NaN lands somewhere new
+  return memhash(p, 4, seed);
 }
 
 std::uint64_t f64hash(const void* p, std::uintptr_t seed) {
   double f;
   std::memcpy(&f, p, 8);
-  if (f == 0) {
-    double zero = 0.0;
-    return memhash(&zero, 8, seed);
-  }
-  if (std::isnan(f)) return randomHash();
-  return memhash(&f, 8, seed);
+  if (f == 0) return c1 * (c0 ^ seed);
+  if (std::isnan(f)) return c1 * (c0 ^ seed ^ std::uintptr_t{fastrand()});
+  return memhash(p, 8, seed);
 }
 
 std::uint32_t fastrand() { return static_cast<std::uint32_t>(wyrandStep()); }

@@ -157,6 +157,8 @@ inline std::uint64_t hashOf(const maptype* t, const hmap* h, const void* key) {
 
 // hash.cpp
 std::uint64_t fastrand64();
+// The key material of gomap::set_hash_seed's runs, derived from its seed.
+void hash_keys_from_seed(std::uint64_t seed);
 // map.cpp: hash0 for a new map (forced by set_hash_seed, else fastrand).
 std::uint32_t newHashSeed();
 // map.cpp: a zeroed elem of at least `size` bytes (Go's zeroVal).

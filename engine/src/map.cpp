@@ -178,6 +178,7 @@ void set_hash_seed(std::uint32_t seed) {
   seedForced = true;
   forcedSeed = seed;
   fastrand_seed(seed);
+  hash_keys_from_seed(seed);
 }
 
 void clear_hash_seed() { seedForced = false; }

@@ -6,12 +6,11 @@
 
 namespace gomap::detail_rt {
 
-using hashv2::hashFinish;
-using hashv2::hashMix;
-using hashv2::load32;
-using hashv2::load64;
-using hashv2::memhash32Inline;
-using hashv2::memhash64Inline;
-using hashv2::memhashInline;
+using alg::hashMix;
+using alg::load32;
+using alg::load64;
+using alg::memhash32Inline;
+using alg::memhash64Inline;
+using alg::memhashInline;
 
 }  // namespace gomap::detail_rt

@@ -148,3 +148,21 @@ def go_maptype(t: FakeTarget, key: str, ksize: int, elem: str, esize: int, hashe
     b[82:84] = struct.pack("<H", bs)
     t.write(mt, bytes(b))
     return mt
+
+
+def hash_keys(t: FakeTarget, runtime: str = "engine", use_aes: bool = False,
+              salt: int = 11):
+    """A runtime's hash key material in fake memory, under its names (Go's
+    runtime.useAeshash, aeskeysched and hashkey; the engine's gomap::...), and
+    the GoHashKeys that hash with it. The engine's fakes default to the
+    portable path, which is the quicker one in Python."""
+    from gomapcore import gohash
+    pre = {"go": "runtime.", "engine": "gomap::"}[runtime]
+    ks = bytes((i * 37 + salt) & 0xFF for i in range(128))
+    k0 = 0x1234567 | 1
+    for name, data in (("useAeshash", bytes([use_aes])), ("aeskeysched", ks),
+                       ("hashkey", struct.pack("<4Q", k0, 3, 5, 7))):
+        a = t.alloc(len(data), 8)
+        t.write(a, data)
+        t.symbols[pre + name] = a
+    return gohash.GoHashKeys(use_aes, aeskeysched=ks, hashkey0=k0)

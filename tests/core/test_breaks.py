@@ -3,11 +3,12 @@ decision at a hit, over byte images with fake registers."""
 import pytest
 
 from fakes import I64, MapImage, i64
-from gomapcore import gohash, hashing
+from gomapcore import gohash
 from gomapcore.breaks import (BreakSpec, break_assign, delete_stop, list_stops, over_load_factor)
 from gomapcore.layout import resolve_map
+from gomapcore.regs import tophash
 from gomapcore.target import GomapError
-from stop_fakes import StopTarget, engine_maptype, go_maptype
+from stop_fakes import StopTarget, engine_maptype, go_maptype, hash_keys
 
 SYMS = {"gomap::mapassign": 0x1000, "gomap::mapassign_fast32": 0x1100,
         "gomap::mapassign_fast64": 0x1200, "gomap::mapassign_faststr": 0x1300,
@@ -17,13 +18,14 @@ SYMS = {"gomap::mapassign": 0x1000, "gomap::mapassign_fast32": 0x1100,
 def engine_target(count=13, B=1, noverflow=0, keys=()):
     t = StopTarget()
     t.symbols.update(SYMS)
+    hk = hash_keys(t)
     m = MapImage(t, I64, I64)
     arr = m.array(1 << B)
     for k in keys:
-        h = hashing.memhash64(i64(k), 0x55)
+        h = hk.memhash64(i64(k), 0x55)
         b = m.bucket_addr(arr, h & ((1 << B) - 1))
         i = next(i for i in range(8) if t.read_memory(b + i, 1)[0] == 0)
-        m.set_slot(b, i, hashing.tophash(h), i64(k), i64(0))
+        m.set_slot(b, i, tophash(h), i64(k), i64(0))
     m.header(count, B, arr, noverflow=noverflow, hash0=0x55)
     m.bind("m")
     mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
@@ -117,12 +119,7 @@ def test_new_key_in_a_go_program_scans():
 
 
 def _go_keys(t):
-    ks = bytes((i * 91 + 3) & 0xFF for i in range(128))
-    for name, data in (("runtime.useAeshash", b"\x01"), ("runtime.aeskeysched", ks)):
-        a = t.alloc(len(data), 8)
-        t.write(a, data)
-        t.symbols[name] = a
-    return gohash.GoHashKeys(True, aeskeysched=ks)
+    return hash_keys(t, "go", use_aes=True, salt=3)
 
 
 def test_new_key_in_a_go_program_follows_the_runtime_hash():
@@ -138,10 +135,10 @@ def test_new_key_in_a_go_program_follows_the_runtime_hash():
     h8 = keys.memhash64(i64(8), 7)
     ovf = m.overflow_bucket()
     m.link(m.bucket_addr(old, h8 & 1), ovf)
-    m.set_slot(ovf, 0, hashing.tophash(h8), i64(8), i64(0))
+    m.set_slot(ovf, 0, tophash(h8), i64(8), i64(0))
     h9 = keys.memhash64(i64(9), 7)
     wrong = m.bucket_addr(old, (h9 & 1) ^ 1)        # 9 where mapassign would never look
-    m.set_slot(wrong, 0, hashing.tophash(h9), i64(9), i64(0))
+    m.set_slot(wrong, 0, tophash(h9), i64(9), i64(0))
     m.header(2, 2, new, oldbuckets=old, hash0=7)
     mt = go_maptype(t, "int64", 8, "int64", 8, hasher=0x6000)
     break_assign(t, BreakSpec(new_key=True))
@@ -153,7 +150,7 @@ def test_new_key_in_a_go_program_follows_the_runtime_hash():
 
 def test_new_key_on_a_cyclic_chain_is_one_line():
     t, m, mt = engine_target(count=3, B=1, keys=(1, 2, 3))
-    h = hashing.memhash64(i64(4), 0x55)
+    h = gohash.read_keys(t, "engine").memhash64(i64(4), 0x55)
     b = m.bucket_addr(t.read_pointer(m.hmap + 16), h & 1)
     ovf = m.overflow_bucket()
     m.link(b, ovf)

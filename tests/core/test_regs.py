@@ -1,18 +1,18 @@
 """gomap regs: argument registers of map entry points decoded over byte images.
 
 The engine's maptype and Go's runtime.maptype are laid out by stop_fakes.py from
-maptype.h and runtime/type.go; the expected bucket comes from gomapcore.hashing
-(itself checked against the engine's own vectors in test_hashing)."""
+maptype.h and runtime/type.go; the expected bucket comes from gomapcore.gohash
+with the key material the fake process holds (gohash itself is checked against
+Go's runtime in test_gohash, and the engine against Go in test_engine_hash)."""
 import json
 import struct
 
 import pytest
 
 from fakes import I64, STRING, MapImage, i64, string_bytes
-from gomapcore import gohash, hashing
-from gomapcore.regs import classify, decode_call, render_json, render_text
+from gomapcore.regs import classify, decode_call, render_json, render_text, tophash
 from gomapcore.target import GomapError
-from stop_fakes import StopTarget, engine_maptype, go_maptype
+from stop_fakes import StopTarget, engine_maptype, go_maptype, hash_keys
 
 EVAC_X = 2
 
@@ -34,31 +34,32 @@ def test_classify_entry_points_of_both_runtimes():
 
 
 def _engine_map(t, B, keys, seed=0x1234, key_t=I64):
+    hk = hash_keys(t)
     m = MapImage(t, key_t, I64)
     arr = m.array(1 << B)
     fill = {}
     for k in keys:
         raw = k if isinstance(k, bytes) else i64(k)
-        h = hashing.strhash(k, seed) if isinstance(k, bytes) else hashing.memhash64(raw, seed)
+        h = hk.memhash(k, seed) if isinstance(k, bytes) else hk.memhash64(raw, seed)
         b = m.bucket_addr(arr, h & ((1 << B) - 1))
         i = fill.get(b, 0)
         fill[b] = i + 1
-        m.set_slot(b, i, hashing.tophash(h), string_bytes(t, k) if isinstance(k, bytes) else raw, i64(1))
+        m.set_slot(b, i, tophash(h), string_bytes(t, k) if isinstance(k, bytes) else raw, i64(1))
     m.header(len(keys), B, arr, hash0=seed)
-    return m, arr
+    return m, arr, hk
 
 
 def test_engine_fast64_at_entry_gives_hash_bucket_and_pointer():
     t = StopTarget()
-    m, arr = _engine_map(t, 2, [3, 7, 42])
+    m, arr, hk = _engine_map(t, 2, [3, 7, 42])
     mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
     t.symbols["gomap::mapassign_fast64"] = 0x401000
     t.func = "gomap::mapassign_fast64(gomap::maptype const*, gomap::hmap*, unsigned long)"
     t.regs = {"pc": 0x401000, "rdi": mt, "rsi": m.hmap, "rdx": 42, "rcx": 0}
     r = decode_call(t)
-    h = hashing.memhash64(i64(42), 0x1234)
+    h = hk.memhash64(i64(42), 0x1234)
     assert r.source.startswith("registers at entry (RDI, RSI, RDX")
-    assert r.key == 42 and r.hash == h and r.tophash == hashing.tophash(h)
+    assert r.key == 42 and r.hash == h and r.tophash == tophash(h)
     assert r.bucket_index == h & 3
     assert r.bucket_addr == arr + (h & 3) * 144
     assert r.maptype.name == "map[int64]int64" and r.maptype.bucketsize == 144
@@ -72,7 +73,7 @@ def test_engine_fast64_at_entry_gives_hash_bucket_and_pointer():
 
 def test_engine_faststr_reads_str_and_len_from_rdx_rcx():
     t = StopTarget()
-    m, arr = _engine_map(t, 1, [b"alpha", b"beta"], key_t=STRING)
+    m, arr, hk = _engine_map(t, 1, [b"alpha", b"beta"], key_t=STRING)
     mt = engine_maptype(t, "string", 16, 4, "int64", 8)
     kp = t.alloc(8, 1)
     t.write(kp, b"gamma")
@@ -80,7 +81,7 @@ def test_engine_faststr_reads_str_and_len_from_rdx_rcx():
     t.func = "gomap::mapassign_faststr(gomap::maptype const*, gomap::hmap*, gomap::String)"
     t.regs = {"pc": 0x402000, "rdi": mt, "rsi": m.hmap, "rdx": kp, "rcx": 5}
     r = decode_call(t)
-    h = hashing.strhash(b"gamma", 0x1234)
+    h = hk.memhash(b"gamma", 0x1234)
     assert r.key == b"gamma" and r.bucket_index == h & 1
     assert r.found == "not in the map (an assign inserts it)"
     assert '"gamma"' in render_text(r)
@@ -88,13 +89,14 @@ def test_engine_faststr_reads_str_and_len_from_rdx_rcx():
 
 def test_engine_growing_reports_old_bucket_and_evacuation():
     t = StopTarget()
+    hk = hash_keys(t, use_aes=True)
     m = MapImage(t, I64, I64)
     old, new = m.array(2), m.array(4)
     seed = 9
-    h = hashing.memhash64(i64(42), seed)
+    h = hk.memhash64(i64(42), seed)
     oi = h & 1
     ob = m.bucket_addr(old, oi)
-    m.set_slot(ob, 0, hashing.tophash(h), i64(42), i64(1))
+    m.set_slot(ob, 0, tophash(h), i64(42), i64(1))
     m.header(1, 2, new, oldbuckets=old, hash0=seed)
     mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
     t.symbols["gomap::mapassign_fast64"] = 0x401000
@@ -128,14 +130,7 @@ def test_go_fast64_without_a_known_hasher_scans_for_the_bucket():
 
 
 def _go_hash_keys(t, use_aes=True):
-    """runtime.useAeshash, runtime.aeskeysched and runtime.hashkey in fake memory."""
-    ks = bytes((i * 37 + 11) & 0xFF for i in range(128))
-    for name, data in (("runtime.useAeshash", bytes([use_aes])), ("runtime.aeskeysched", ks),
-                       ("runtime.hashkey", struct.pack("<4Q", 0x1234567 | 1, 3, 5, 7))):
-        a = t.alloc(len(data), 8)
-        t.write(a, data)
-        t.symbols[name] = a
-    return gohash.GoHashKeys(use_aes, aeskeysched=ks, hashkey0=0x1234567 | 1)
+    return hash_keys(t, "go", use_aes)
 
 
 @pytest.mark.parametrize("use_aes", [True, False])
@@ -152,7 +147,7 @@ def test_go_fast64_recomputes_the_runtime_hash(use_aes):
     t.regs = {"pc": 0x460000, "rax": mt, "rbx": m.hmap, "rcx": 77, "rdi": 0}
     r = decode_call(t)
     want = keys.memhash64(i64(77), 0xABCD)
-    assert r.hash == want and r.bucket_index == want & 3 and r.tophash == hashing.tophash(want)
+    assert r.hash == want and r.bucket_index == want & 3 and r.tophash == tophash(want)
     assert r.lands_in == f"new bucket {want & 3}" and r.found == "not in the map (an assign inserts it)"
     assert ("aeshash" if use_aes else "hash64.go fallback") in render_text(r)
 
@@ -213,7 +208,7 @@ def test_nil_map_says_assign_panics():
 
 def test_inside_the_function_arguments_come_from_the_frame():
     t = StopTarget()
-    m, arr = _engine_map(t, 2, [5])
+    m, arr, _ = _engine_map(t, 2, [5])
     mt = engine_maptype(t, "int64", 8, 2, "int64", 8)
     t.symbols["gomap::mapassign_fast64"] = 0x401000
     t.func = "gomap::mapassign_fast64"

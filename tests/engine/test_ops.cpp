@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "gomap/hash_inline.h"
 #include "util.h"
 
 using namespace gomap;
@@ -20,9 +21,9 @@ inline std::uint8_t tophashOf(std::uint64_t hash) {
 }
 }  // namespace detail_t
 
-// The spec in hash.h, read byte by byte (independent of memhash.h's loads),
-// so that a change to the engine's hash that departs from it (and from
-// gomapcore/hashing.py) fails.
+// hash64.go's memhashFallback read byte by byte (independent of the engine's
+// word loads), so that the portable path departing from Go's fails here too,
+// not only against Go's own values (tests/core/test_engine_hash.py).
 static std::uint64_t specMix(std::uint64_t a, std::uint64_t b) {
   unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
   return static_cast<std::uint64_t>(r >> 64) ^ static_cast<std::uint64_t>(r);
@@ -32,45 +33,98 @@ static std::uint64_t specWord(const std::uint8_t* p, std::size_t size) {
   for (std::size_t j = 0; j < size; j++) w |= std::uint64_t{p[j]} << (8 * j);
   return w;
 }
-static std::uint64_t spec(const std::uint8_t* p, std::size_t n, std::uint64_t seed) {
-  std::uint64_t s = seed ^ kHashK0, a = 0, b = 0;
-  if (n == 0) {
-  } else if (n < 4) {
+static std::uint64_t specFallback(const std::uint8_t* p, std::size_t n, std::uint64_t seed) {
+  constexpr std::uint64_t m1 = 0xa0761d6478bd642fULL, m2 = 0xe7037ed1a0b428dbULL, m3 = 0x8ebc6af09c88c6e3ULL,
+                          m4 = 0x589965cc75374cc3ULL, m5 = 0x1d8e4e27c47d124fULL;
+  std::uint64_t s = seed ^ hashkey[0] ^ m1, a = 0, b = 0;
+  if (n == 0) return s;
+  if (n < 4) {
     a = std::uint64_t{p[0]} | std::uint64_t{p[n / 2]} << 8 | std::uint64_t{p[n - 1]} << 16;
-  } else if (n < 8) {
-    a = specWord(p, 4);
-    b = specWord(p + n - 4, 4);
+  } else if (n <= 8) {
+    const std::size_t w = n < 8 ? 4 : 8;
+    a = specWord(p, w);
+    b = specWord(p + n - w, w);
   } else if (n <= 16) {
     a = specWord(p, 8);
     b = specWord(p + n - 8, 8);
   } else {
-    for (std::size_t off = 0; n - off > 16; off += 16)
-      s = specMix(specWord(p + off, 8) ^ kHashK1, specWord(p + off + 8, 8) ^ s);
-    a = specWord(p + n - 16, 8);
-    b = specWord(p + n - 8, 8);
+    std::size_t off = 0, l = n;
+    if (l > 48) {
+      std::uint64_t s1 = s, s2 = s;
+      for (; l > 48; l -= 48, off += 48) {
+        s = specMix(specWord(p + off, 8) ^ m2, specWord(p + off + 8, 8) ^ s);
+        s1 = specMix(specWord(p + off + 16, 8) ^ m3, specWord(p + off + 24, 8) ^ s1);
+        s2 = specMix(specWord(p + off + 32, 8) ^ m4, specWord(p + off + 40, 8) ^ s2);
+      }
+      s ^= s1 ^ s2;
+    }
+    for (; l > 16; l -= 16, off += 16) s = specMix(specWord(p + off, 8) ^ m2, specWord(p + off + 8, 8) ^ s);
+    a = specWord(p + off + l - 16, 8);
+    b = specWord(p + off + l - 8, 8);
   }
-  return specMix(kHashK1 ^ n, specMix(a ^ kHashK2, b ^ s));
+  return specMix(m5 ^ n, specMix(a ^ m2, b ^ s));
 }
 
-TEST_CASE("gomap hash v2: spec vectors") {
-  std::uint8_t bytes[40];
-  for (int i = 0; i < 40; i++) bytes[i] = static_cast<std::uint8_t>(i * 7 + 1);
-  for (std::size_t n = 0; n <= 40; n++)
-    for (std::uint32_t seed : {0u, 1u, 0xdeadbeefu}) CHECK(memhash(bytes, n, seed) == spec(bytes, n, seed));
-  std::uint64_t k = 0x0123456789abcdefULL;
-  CHECK(memhash64(&k, 7) == spec(reinterpret_cast<std::uint8_t*>(&k), 8, 7));
-  std::uint32_t k4 = 0x01020304;
-  CHECK(memhash32(&k4, 7) == spec(reinterpret_cast<std::uint8_t*>(&k4), 4, 7));
+// Runs f with the portable path, then puts the process's key material back.
+template <class F>
+static void withFallback(F f) {
+  const bool aes = useAeshash;
+  std::uint8_t sched[128];
+  std::uintptr_t keys[4];
+  std::memcpy(sched, aeskeysched, 128);
+  std::memcpy(keys, hashkey, sizeof keys);
+  set_hash_keys(false, sched, keys);
+  f();
+  set_hash_keys(aes, sched, keys);
+}
+
+TEST_CASE("hash: alginit takes the AES path on a CPU that has it, and AESENC is the AES round") {
+  CHECK(useAeshash == cpu_has_aeshash());
+  CHECK(hashkey[0] % 2 == 1);  // alginit's words are odd
+#if GOMAP_HAVE_AESHASH
+  if (cpu_has_aeshash()) {
+    // FIPS-197 appendix B, round 1: the state after the first AddRoundKey and
+    // the first round key give the state at the start of round 2.
+    auto block = [](const char* hex) {
+      std::uint8_t b[16];
+      for (int i = 0; i < 16; i++) b[i] = static_cast<std::uint8_t>(std::stoul(std::string(hex + 2 * i, 2), nullptr, 16));
+      return alg::loadV(b);
+    };
+    __m128i got = alg::aesenc(block("193de3bea0f4e22b9ac68d2ae9f84808"), block("a0fafe1788542cb123a339392a6c7605"));
+    __m128i want = block("a49c7ff2689f352b6b5bea43026a5049");
+    CHECK(std::memcmp(&got, &want, 16) == 0);
+  }
+#endif
+}
+
+TEST_CASE("hash: the portable path is hash64.go's, at every length and seed") {
+  std::uint8_t bytes[200];
+  for (int i = 0; i < 200; i++) bytes[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  withFallback([&] {
+    for (std::size_t n = 0; n <= 200; n++)
+      for (std::uint64_t seed : {0ull, 1ull, 0xdeadbeefull, 0x123456789abcdef0ull})
+        CHECK(memhash(bytes, n, seed) == specFallback(bytes, n, seed));
+    // memhash64/32Fallback: mix(m5^8, mix(a^m2, a^seed^hashkey[0]^m1)), not memhash of the 8 bytes.
+    std::uint64_t k = 0x0123456789abcdefULL;
+    const std::uint64_t m1 = 0xa0761d6478bd642fULL, m2 = 0xe7037ed1a0b428dbULL, m5 = 0x1d8e4e27c47d124fULL;
+    CHECK(memhash64(&k, 7) == specMix(m5 ^ 8, specMix(k ^ m2, k ^ 7 ^ hashkey[0] ^ m1)));
+    std::uint32_t k4 = 0x01020304;
+    CHECK(memhash32(&k4, 7) == specMix(m5 ^ 4, specMix(k4 ^ m2, k4 ^ 7 ^ hashkey[0] ^ m1)));
+  });
+}
+
+TEST_CASE("hash: strhash is memhash of the bytes; floats as Go's f32hash/f64hash") {
   String s = String::make("hello, gomap");
-  CHECK(strhash(&s, 9) == spec(s.str, 12, 9));
-  // Known values, so that the Python side can pin the same numbers.
-  CHECK(memhash(bytes, 0, 0) == spec(bytes, 0, 0));
-  double pz = 0.0, nz = -0.0, nan = std::nan("");
+  CHECK(strhash(&s, 9) == memhash(s.str, 12, 9));
+  constexpr std::uint64_t c0 = 33054211828000289ULL, c1 = 23344194077549503ULL;
+  double pz = 0.0, nz = -0.0, nan = std::nan(""), x = 1.5;
   CHECK(f64hash(&pz, 3) == f64hash(&nz, 3));
-  CHECK(f64hash(&pz, 3) == memhash(&pz, 8, 3));
+  CHECK(f64hash(&pz, 3) == c1 * (c0 ^ 3));
+  CHECK(f64hash(&x, 3) == memhash(&x, 8, 3));
   CHECK(f64hash(&nan, 3) != f64hash(&nan, 3));
-  float fz = 0.0f, fnz = -0.0f;
+  float fz = 0.0f, fnz = -0.0f, fx = 1.5f;
   CHECK(f32hash(&fz, 3) == f32hash(&fnz, 3));
+  CHECK(f32hash(&fx, 3) == memhash(&fx, 4, 3));
 }
 
 TEST_CASE("set_hash_seed: every new map gets hash0 = seed; fastrand deterministic") {
@@ -363,32 +417,27 @@ TEST_CASE("entry points are out-of-line symbols") {
   CHECK(fns.size() == 10);
 }
 
-TEST_CASE("gomap hash v2: word-at-a-time reads give the spec's values at every alignment") {
-  // memhash reads whole words and the tail as one shifted load: check every
-  // length 0..40 at every start offset within a word against a byte-by-byte
-  // reading of the spec, and that bytes around the key do not leak in.
-  std::uint8_t buf[64];
-  for (int i = 0; i < 64; i++) buf[i] = static_cast<std::uint8_t>(0xff - i * 3);
-  for (std::size_t at = 0; at < 8; at++)
-    for (std::size_t n = 0; n <= 40; n++) {
-      CAPTURE(at);
-      CAPTURE(n);
-      std::uint8_t copy[64];
-      std::memcpy(copy, buf, 64);
-      CHECK(memhash(buf + 8 + at, n, 0x12345678) == spec(buf + 8 + at, n, 0x12345678));
-      // Different surrounding bytes, same key bytes: same hash.
-      for (std::size_t i = 0; i < 64; i++)
-        if (i < 8 + at || i >= 8 + at + n) copy[i] ^= 0x5a;
-      CHECK(memhash(copy + 8 + at, n, 0x12345678) == memhash(buf + 8 + at, n, 0x12345678));
-      String s{buf + 8 + at, static_cast<std::int64_t>(n)};
-      CHECK(strhash(&s, 77) == spec(buf + 8 + at, n, 77));
-    }
-  std::uint64_t k8 = 0xfedcba9876543210ULL;
-  std::uint32_t k4 = 0x80706050u;
-  for (std::uint32_t seed : {0u, 5u, 0xffffffffu}) {
-    CHECK(memhash64(&k8, seed) == spec(reinterpret_cast<std::uint8_t*>(&k8), 8, seed));
-    CHECK(memhash32(&k4, seed) == spec(reinterpret_cast<std::uint8_t*>(&k4), 4, seed));
-  }
+TEST_CASE("hash: both paths read only the key, at every alignment and length") {
+  // Both paths read whole words or 16-byte blocks, and a short key's block
+  // from reads inside it: every length 0..150 at every start offset mod 16
+  // gives the same hash as the same bytes elsewhere, whatever surrounds them.
+  std::uint8_t buf[192];
+  for (int i = 0; i < 192; i++) buf[i] = static_cast<std::uint8_t>(0xff - i * 3);
+  auto check = [&] {
+    for (std::size_t at = 0; at < 16; at++)
+      for (std::size_t n = 0; n <= 150; n++) {
+        CAPTURE(at);
+        CAPTURE(n);
+        std::uint8_t copy[192];
+        std::memset(copy, 0x5a, sizeof copy);
+        std::memcpy(copy + 24, buf + 16 + at, n);
+        CHECK(memhash(buf + 16 + at, n, 0x12345678) == memhash(copy + 24, n, 0x12345678));
+        String s{buf + 16 + at, static_cast<std::int64_t>(n)};
+        CHECK(strhash(&s, 77) == memhash(copy + 24, n, 77));
+      }
+  };
+  check();
+  withFallback(check);
 }
 
 namespace detail_t {

@@ -180,6 +180,43 @@ def test_regs_at_mapassign_faststr(debugger):
     assert r["bucket"] == _bucket_address(b, r["bucket_index"])
 
 
+def _where(buckets: dict, key) -> tuple[int, int]:
+    """(bucket index, tophash) of key's live slot in `gomap buckets --json`."""
+    found = [(b["index"], slot["tophash"])
+             for b in buckets["new"]["buckets"]
+             for node in [b] + b["overflow"]
+             for slot in node["slots"] if slot["state"] == "live" and slot["key"] == key]
+    assert len(found) == 1, (key, found)
+    return found[0]
+
+
+def test_engine_regs_hash_places_the_key(debugger):
+    """The engine hashes as Go does (aeshash keyed by gomap::aeskeysched):
+    regs recomputes, at the assign's entry, the hash of a 4-byte key
+    (aeshashbody's 0-15 byte case) and of a 40-byte one (its 33-64 case); at a
+    later assign (k0's update), with B = 4, the map holds each in the bucket and under the
+    tophash those hashes give."""
+    _need(debugger)
+    long_key = "a rather longer key, 40 bytes in all...."
+    cmds = _start(debugger) + [
+        "gomap break assign --key k45", _cont(debugger), "gomap regs --json", "gomap break delete",
+        f"gomap break assign --key \"{long_key}\"", _cont(debugger), "gomap regs --json", "gomap break delete",
+        "gomap break assign --key k0", _cont(debugger),      # the update after the long key
+        "gomap buckets --json --type map[string]int64 $rsi",
+    ]
+    run = dbg.run(debugger, dbg.sample("faststr"), ["--keys", "60", "--seed", "3"], cmds)
+    assert not _TRACEBACK.search(run.raw), run.raw
+    regs = [run.json("gomap regs --json", i) for i in (0, 1)]
+    assert [r["key"] for r in regs] == ["k45", long_key], run.raw
+    for r in regs:
+        assert r["hash_function"] == "gomap::strhash, aeshash" and r["notes"] == [], r
+    b = run.json("gomap buckets --json")
+    assert b["B"] == 4 and b["address"] == regs[0]["h"], run.raw
+    for r in regs:
+        th = r["hash"] >> 56
+        assert _where(b, r["key"]) == (r["hash"] & 15, th + 5 if th < 5 else th)
+
+
 # --- watch -------------------------------------------------------------------------------
 
 _HEX = r"0x[0-9a-f]+"

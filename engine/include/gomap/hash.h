@@ -1,30 +1,25 @@
-// hash.h — the engine's seeded 64-bit hashes ("gomap hash v2").
+// hash.h — the engine's seeded 64-bit hashes: Go 1.19's own (alg.go,
+// asm_amd64.s, hash64.go), with the same names and the same values.
 //
-// Not Go's AES hash (whose key schedule is random per process), but fully
-// specified so that gomapcore/hashing.py can recompute a key's hash, tophash and
-// bucket for `gomap regs` from the seed in hmap.hash0.
+// Go's alginit picks one of two hashes per process, and so does the engine,
+// when it starts:
+//  - useAeshash (the CPU has AES-NI, SSSE3 and SSE4.1): aeshashbody for
+//    memhash and strhash, and the AES memhash32/memhash64, keyed by the 128
+//    random bytes of aeskeysched;
+//  - otherwise the portable memhashFallback, memhash32Fallback and
+//    memhash64Fallback of hash64.go, keyed by the random odd words of hashkey.
+// Either way a map's hash0 is the seed. f32hash and f64hash are Go's: +0 and
+// -0 hash alike (c1 * (c0 ^ seed)), every NaN gets a random hash, any other
+// value is memhash of its bytes.
 //
-//   mix(a, b)      = hi64(a*b) ^ lo64(a*b)            (128-bit product)
-//   w64(p), w32(p) = the little-endian 8- or 4-byte word at p
-//   memhash(p,n,s) = s = s ^ K0
-//                    n == 0:      a = b = 0
-//                    n in 1..3:   a = p[0] | p[n/2] << 8 | p[n-1] << 16;  b = 0
-//                    n in 4..7:   a = w32(p);  b = w32(p + n - 4)
-//                    n in 8..16:  a = w64(p);  b = w64(p + n - 8)
-//                    n > 16:      for each whole 16 bytes q while more than 16 remain:
-//                                     s = mix(w64(q) ^ K1, w64(q + 8) ^ s)
-//                                 a = w64(p + n - 16);  b = w64(p + n - 8)
-//                    return mix(K1 ^ n, mix(a ^ K2, b ^ s))
-//   strhash        = memhash over the string's bytes
-//   f64hash(x, s)  = x == 0  -> memhash of +0.0's 8 bytes (so -0 and +0 agree)
-//                    NaN     -> a random value (every NaN is a different key, as Go)
-//                    else    -> memhash of x's 8 bytes;   f32hash likewise on 4 bytes
+// The key material is process memory under Go's names, in namespace gomap:
+// gomapcore/gohash.py reads gomap::useAeshash, gomap::aeskeysched and
+// gomap::hashkey from a stopped engine program, as it reads runtime.useAeshash,
+// runtime.aeskeysched and runtime.hashkey from a Go one, and recomputes a key's
+// hash, tophash and bucket (`gomap regs`, `break assign --new-key`).
 //
-// v2 (v1 mixed every 8-byte word in turn, plus a mix for the seed and one
-// to finish): two multiplies for keys up to 16 bytes, one more per 16 bytes
-// beyond. A map's hash is on the path of every lookup, insert and evacuation;
-// for 19-20 byte string keys v2 took a lookup from 141 to 108 instructions
-// (callgrind), and 1M shuffled lookups from 192 to 158 ms.
+// set_hash_seed (runtime.h) also derives the key material from its seed, so
+// that a run with --seed lays every map out the same way each time.
 #pragma once
 
 #include <cstddef>
@@ -32,9 +27,18 @@
 
 namespace gomap {
 
-inline constexpr std::uint64_t kHashK0 = 0xa0761d6478bd642fULL;
-inline constexpr std::uint64_t kHashK1 = 0xe7037ed1a0b428dbULL;
-inline constexpr std::uint64_t kHashK2 = 0x8ebc6af09c88c6e3ULL;
+// alginit's choice and key material (Go: runtime.useAeshash,
+// runtime.aeskeysched, runtime.hashkey).
+extern bool useAeshash;
+extern std::uint8_t aeskeysched[128];
+extern std::uintptr_t hashkey[4];
+
+// Replace the key material (tests that compare with Go's values; set_hash_seed).
+// Every map made before keeps the hashes of the old keys: its keys can no
+// longer be found. Call it before making maps.
+void set_hash_keys(bool aes, const std::uint8_t sched[128], const std::uintptr_t keys[4]);
+// Whether this CPU can take the AES path (what alginit checks).
+bool cpu_has_aeshash();
 
 std::uint64_t memhash(const void* p, std::size_t n, std::uintptr_t seed);
 std::uint64_t memhash32(const void* p, std::uintptr_t seed);

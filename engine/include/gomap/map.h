@@ -240,7 +240,7 @@ template <class V>
   constexpr std::size_t bsize = bucketSize(8, elemSlot);
   if (h == nullptr || h->count == 0 || (h->flags & hashWriting) || h->B == 0 || h->oldbuckets != nullptr)
     return false;
-  const std::uint64_t hash = hashv2::memhash64Inline(key, h->hash0);
+  const std::uint64_t hash = alg::memhash64Inline(key, h->hash0);
   auto* b = static_cast<std::uint8_t*>(h->buckets) + (hash & ((std::uintptr_t{1} << h->B) - 1)) * bsize;
   unsigned i;
   const std::uint8_t* fb = findIntKey<std::uint64_t>(b, tophashOf(hash), key, bsize, &i);
@@ -259,7 +259,7 @@ template <class V>
   constexpr std::size_t bsize = bucketSize(sizeof(String), elemSlot);
   if (h == nullptr || h->count == 0 || (h->flags & hashWriting) || h->B == 0 || h->oldbuckets != nullptr)
     return false;
-  const std::uint64_t hash = hashv2::memhashInline(key.str, static_cast<std::size_t>(key.len), h->hash0);
+  const std::uint64_t hash = alg::memhashInline(key.str, static_cast<std::size_t>(key.len), h->hash0);
   auto* b = static_cast<std::uint8_t*>(h->buckets) + (hash & ((std::uintptr_t{1} << h->B) - 1)) * bsize;
   unsigned i;
   const std::uint8_t* fb = findStrKey(b, tophashOf(hash), key.str, key.len, bsize, &i);

@@ -30,7 +30,9 @@ struct Panic : std::runtime_error {
 [[noreturn]] void fatal(const char* msg);
 
 // Force the hash seed of every map made from now on (nullopt-like: pass
-// `false` to go back to random seeds). Also makes fastrand deterministic.
+// `false` to go back to random seeds). Also makes fastrand deterministic and
+// derives the hash's key material (hash.h) from the seed: maps made before
+// can no longer find their keys, so call it before making any.
 void set_hash_seed(std::uint32_t seed);
 void clear_hash_seed();
 
