@@ -18,6 +18,11 @@ SubBytes, MixColumns, then the round key) in plain Python, the length cases of
 aeshashbody, and the fallbacks. hasher_for() reads the keys and tells which
 of these a maptype's hasher is. tests/core/test_gohash.py checks every
 function against the values the runtime itself returns (tests/go/hashvec).
+
+The engine hashes with the same functions (engine/include/gomap/hash.h) and
+keeps its key material under the same names in namespace gomap
+(gomap::useAeshash, gomap::aeskeysched, gomap::hashkey); engine_hasher()
+picks its function by the key's kind.
 """
 from __future__ import annotations
 

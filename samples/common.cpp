@@ -58,7 +58,7 @@ Cli::Cli(const char* name, const char* what) : name_(name), what_(what), desc_("
   desc_.add_options()
       ("help,h", "show this help and exit")
       ("seed", po::value<std::int64_t>(),
-       "hash seed (hmap.hash0) and fastrand seed, 0..4294967295, for reproducible "
+       "hash seed (hmap.hash0), fastrand seed and hash key material, 0..4294967295, for reproducible "
        "bucket placement and iteration order; random when absent, as in Go");
 }
 
