@@ -11,26 +11,19 @@ exact size, so a read past a key's end fails there.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-from functools import lru_cache
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HASHVEC_GO = os.path.join(ROOT, "build", "go", "hashvec")
+from go_hashvec import ROOT, go_vectors
+
 BUILDS = ["debug", "asan", "release"]
 FNS = ["memhash", "strhash", "memhash64", "memhash32", "f64hash", "f32hash",
        "memhashFallback", "memhash64Fallback", "memhash32Fallback"]
 
 
-@lru_cache(maxsize=1)
-def _go() -> dict:
-    if not os.path.exists(HASHVEC_GO):
-        pytest.skip(f"{HASHVEC_GO} not built (tests/go/build.sh)")
-    out = subprocess.run([HASHVEC_GO], check=True, capture_output=True, text=True, timeout=60).stdout
-    return json.loads(out)
+_go = go_vectors
 
 
 def _engine(build: str, use_aes: bool, vectors: list[dict]) -> list[str]:

@@ -9,26 +9,14 @@ takes and the portable fallbacks of hash64.go. Every value must match.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from functools import lru_cache
 
 import pytest
 
 from gomapcore import gohash
+from go_hashvec import go_vectors
 from gomapcore.target import GomapError
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HASHVEC = os.path.join(ROOT, "build", "go", "hashvec")
-
-
-@lru_cache(maxsize=1)
-def _ground() -> dict:
-    if not os.path.exists(HASHVEC):
-        pytest.skip(f"{HASHVEC} not built (tests/go/build.sh)")
-    out = subprocess.run([HASHVEC], check=True, capture_output=True, text=True, timeout=60).stdout
-    return json.loads(out)
+_ground = go_vectors
 
 
 def _vectors(fn: str) -> list[tuple[bytes, int, int]]:

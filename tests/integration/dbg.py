@@ -186,3 +186,14 @@ def stop_at(debugger: str, seq: int, frame_up: bool = True) -> list[str]:
     if frame_up:
         cmds.append("up")
     return cmds
+
+
+def key_place(buckets_json: dict, key) -> tuple[int, int]:
+    """(bucket index, tophash) of key's one live slot in `gomap buckets --json`
+    (new array, overflow chains included)."""
+    found = [(b["index"], slot["tophash"])
+             for b in buckets_json["new"]["buckets"]
+             for node in [b] + b["overflow"]
+             for slot in node["slots"] if slot["state"] == "live" and slot["key"] == key]
+    assert len(found) == 1, (key, found)
+    return found[0]

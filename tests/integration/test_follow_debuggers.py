@@ -180,16 +180,6 @@ def test_regs_at_mapassign_faststr(debugger):
     assert r["bucket"] == _bucket_address(b, r["bucket_index"])
 
 
-def _where(buckets: dict, key) -> tuple[int, int]:
-    """(bucket index, tophash) of key's live slot in `gomap buckets --json`."""
-    found = [(b["index"], slot["tophash"])
-             for b in buckets["new"]["buckets"]
-             for node in [b] + b["overflow"]
-             for slot in node["slots"] if slot["state"] == "live" and slot["key"] == key]
-    assert len(found) == 1, (key, found)
-    return found[0]
-
-
 def test_engine_regs_hash_places_the_key(debugger):
     """The engine hashes as Go does (aeshash keyed by gomap::aeskeysched):
     regs recomputes, at the assign's entry, the hash of a 4-byte key
@@ -214,7 +204,7 @@ def test_engine_regs_hash_places_the_key(debugger):
     assert b["B"] == 4 and b["address"] == regs[0]["h"], run.raw
     for r in regs:
         th = r["hash"] >> 56
-        assert _where(b, r["key"]) == (r["hash"] & 15, th + 5 if th < 5 else th)
+        assert dbg.key_place(b, r["key"]) == (r["hash"] & 15, th + 5 if th < 5 else th)
 
 
 # --- watch -------------------------------------------------------------------------------

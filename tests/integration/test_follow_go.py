@@ -64,20 +64,10 @@ def test_go_break_on_key_and_regs_register_abi(debugger):
     assert b["address"] == r["h"] and b["count"] == 10 and b["buckets"] == r["hmap"]["buckets"]
     later = run.json("gomap buckets --json", 1)
     assert later["address"] == r["h"] and later["count"] == 13 and later["B"] == 1
-    assert _where(later, 79190) == (r["bucket_index"], r["tophash"]), later
+    assert dbg.key_place(later, 79190) == (r["bucket_index"], r["tophash"]), later
     grows = re.findall(r"^gomap break 2: runtime\.hashGrow: map 0x[0-9a-f]+ \(map\[int64\]int64\) "
                        r"count (\d+) B (\d+): grow starts \(B \d+\u2192\d+; doubling", run.raw, re.M)
     assert [(int(c), int(b)) for c, b in grows] == [(13, 1), (26, 2), (52, 3)], run.raw
-
-
-def _where(buckets_json: dict, key) -> tuple[int, int]:
-    """(bucket index, tophash) of key's live slot in `gomap buckets --json`."""
-    found = [(b["index"], slot["tophash"])
-             for b in buckets_json["new"]["buckets"]
-             for node in [b] + b["overflow"]
-             for slot in node["slots"] if slot["state"] == "live" and slot["key"] == key]
-    assert len(found) == 1, (key, found)
-    return found[0]
 
 
 def test_go_regs_recomputes_string_hashes(debugger):
@@ -106,7 +96,7 @@ def test_go_regs_recomputes_string_hashes(debugger):
     mask = len(b["new"]["buckets"]) - 1
     for r in (short, long_):
         th = r["hash"] >> 56
-        assert _where(b, r["key"]) == (r["hash"] & mask, th + 5 if th < 5 else th)
+        assert dbg.key_place(b, r["key"]) == (r["hash"] & mask, th + 5 if th < 5 else th)
 
 
 def test_go_new_key_stops_only_on_new_keys(debugger):
