@@ -306,10 +306,10 @@ class BreakCondition:
                                 int.from_bytes(raw[8:16], "little", signed=True)), raw)
         return key_from_int_bytes(kt, raw), raw
 
-    def _hash(self, target: Target, mti: MapTypeInfo, key, raw: bytes, seed: int) -> Optional[int]:
+    def _hash(self, target: Target, mti: MapTypeInfo, raw: bytes, seed: int) -> Optional[int]:
         """The key's hash as the runtime computes it, or None when it cannot be redone."""
         try:
-            return key_hash(target, self.runtime, mti, key, raw, seed, self._hashers)[0]
+            return key_hash(target, self.runtime, mti, raw, seed, self._hashers)[0]
         except GomapError:
             return None          # a composite key's hasher, or before alginit: scan
 
@@ -321,7 +321,7 @@ class BreakCondition:
         if not hm.buckets:
             return False
         lay = layout_for(mti)
-        hv = self._hash(target, mti, key, raw, hm.hash0)
+        hv = self._hash(target, mti, raw, hm.hash0)
         if hv is None:
             return find_key(target, take_snapshot(target, MapRef(lay, hm.addr)), kt, key) is not None
         which, index = "new", hv & ((1 << hm.B) - 1)

@@ -220,21 +220,21 @@ def tophash(h: int) -> int:
     return top + MIN_TOP_HASH if top < MIN_TOP_HASH else top
 
 
-def key_hash(target: Target, runtime: str, mti: MapTypeInfo, key: KeyValue, key_raw: bytes,
-             seed: int, go_hashers: Optional[dict] = None) -> tuple[int, str]:
+def key_hash(target: Target, runtime: str, mti: MapTypeInfo, key_raw: bytes, seed: int,
+             hashers: Optional[dict] = None) -> tuple[int, str]:
     """(hash, which hash) of a key as its runtime computes it (gohash.py): the
     engine's by the key's kind, Go's through the maptype's hasher (GomapError
-    when that is one not recomputed here). go_hashers, when given, keeps each
+    when that is one not recomputed here). hashers, when given, keeps each
     maptype's GoHasher for the next call with the same key material (a new
     run of the program has new keys)."""
     from . import gohash
     keys = gohash.read_keys(target, runtime)
-    gh = go_hashers.get((mti.addr, keys)) if go_hashers is not None else None
+    gh = hashers.get((mti.addr, keys)) if hashers is not None else None
     if gh is None:
         gh = gohash.engine_hasher(target, mti.key.kind, mti.key.size, keys) if runtime == "engine" \
             else gohash.hasher_for(target, mti.addr, mti.key.size, keys)
-        if go_hashers is not None:
-            go_hashers[(mti.addr, keys)] = gh
+        if hashers is not None:
+            hashers[(mti.addr, keys)] = gh
     return gh.fn(key_raw, seed) & gohash.M64, \
         f"{gh.name}, {'aeshash' if gh.keys.use_aes else 'hash64.go fallback'}"
 
@@ -350,7 +350,7 @@ def decode_call(target: Target) -> RegsReport:
     growing = hm.oldbuckets != 0
     hv = None
     try:
-        hv, rep.hash_name = key_hash(target, call.runtime, mti, key, key_raw, hm.hash0)
+        hv, rep.hash_name = key_hash(target, call.runtime, mti, key_raw, hm.hash0)
     except GomapError as e:
         rep.notes.append(f"{'the engine' if call.runtime == 'engine' else 'Go'}'s hash not "
                          f"recomputed: {e}; the key's bucket is found by scanning the map")

@@ -36,10 +36,12 @@ std::uint64_t initialState() {
 }
 std::atomic<std::uint64_t> randState{initialState()};
 
+// wyrand: the state advances by a constant; each value is a mix of the new state.
+constexpr std::uint64_t kWyStep = 0xa0761d6478bd642fULL;
+std::uint64_t wyValue(std::uint64_t s) { return hashMix(s, s ^ 0xe7037ed1a0b428dbULL); }
+
 std::uint64_t wyrandStep() {
-  std::uint64_t s = randState.fetch_add(0xa0761d6478bd642fULL, std::memory_order_relaxed) +
-                    0xa0761d6478bd642fULL;
-  return hashMix(s, s ^ 0xe7037ed1a0b428dbULL);
+  return wyValue(randState.fetch_add(kWyStep, std::memory_order_relaxed) + kWyStep);
 }
 
 // Fill the key material from a 64-bit source (random bytes, or a seed's
@@ -89,8 +91,8 @@ namespace detail_rt {
 void hash_keys_from_seed(std::uint64_t seed) {
   std::uint64_t s = seed;
   fillKeys(cpu_has_aeshash(), [&s] {
-    s += 0xa0761d6478bd642fULL;
-    return hashMix(s, s ^ 0xe7037ed1a0b428dbULL);
+    s += kWyStep;
+    return wyValue(s);
   });
 }
 }  // namespace detail_rt

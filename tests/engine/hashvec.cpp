@@ -43,10 +43,11 @@ int main() {
   int aes = 0;
   std::string schedHex;
   std::uintptr_t keys[4];
+  std::vector<std::uint8_t> sched;
   {
     std::istringstream in(line);
     in >> aes >> schedHex >> keys[0] >> keys[1] >> keys[2] >> keys[3];
-    auto sched = fromHex(schedHex);
+    sched = fromHex(schedHex);
     if (!in || sched.size() != 128) {
       std::fprintf(stderr, "engine_hashvec: bad key line\n");
       return 2;
@@ -65,7 +66,7 @@ int main() {
     std::uint8_t* p = block.get() + off;
     if (n) std::memcpy(p, data.data(), n);
     const bool fallback = fn.size() > 8 && fn.compare(fn.size() - 8, 8, "Fallback") == 0;
-    if (fallback) gomap::set_hash_keys(false, gomap::aeskeysched, keys);
+    if (fallback) gomap::set_hash_keys(false, sched.data(), keys);
     std::uint64_t h = 0;
     bool known = true;
     if (fn == "memhash" || fn == "memhashFallback") h = gomap::memhash(p, n, seed);
@@ -77,7 +78,7 @@ int main() {
     else if (fn == "f64hash" && n == 8) h = gomap::f64hash(p, seed);
     else if (fn == "f32hash" && n == 4) h = gomap::f32hash(p, seed);
     else known = false;
-    if (fallback) gomap::set_hash_keys(aesPath, gomap::aeskeysched, keys);
+    if (fallback) gomap::set_hash_keys(aesPath, sched.data(), keys);
     if (known) std::printf("%llu\n", static_cast<unsigned long long>(h));
     else std::printf("?\n");
   }
