@@ -9,10 +9,12 @@
 // memory (the engine map's own bucket array), with no map logic at all —
 // one multiply for a hash, no tophash match, no key compare, no checks. The
 // floor is what any Go-layout map pays for the memory alone. A third loop
-// makes the same reads with the engine's real string hash (memhash: for a
-// 17-32 byte key, three multiplies, each waiting on the one before): the
-// bucket's address waits on them, and a longer wait per lookup means fewer
-// lookups' misses in flight at once.
+// makes the same reads with the engine's real string hash (Go's aeshash: for
+// a 17-32 byte key, two lanes of three AESENC rounds): the bucket's address
+// waits on it, and a longer wait per lookup means fewer lookups' misses in
+// flight at once. (With the engine's earlier multiply hash, three multiplies
+// each waiting on the one before, this loop took 91 ms against aeshash's
+// 44-52 ms.)
 //
 //   chain_floor [N] [REPS]   (default 1000000 keys, 9 reps; medians, CPU time)
 //
