@@ -26,7 +26,11 @@ void* mapassign_fast32(const maptype* t, hmap* h, std::uint32_t key) {
 }
 
 void mapdelete_fast32(const maptype* t, hmap* h, std::uint32_t key) {
+#ifdef NDEBUG
+  fastDeleteHot<std::uint32_t>(t, h, key, "mapdelete_fast32");
+#else
   fastDelete<std::uint32_t>(t, h, key, "mapdelete_fast32");
+#endif
 }
 
 }  // namespace gomap

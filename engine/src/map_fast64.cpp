@@ -26,7 +26,11 @@ void* mapassign_fast64(const maptype* t, hmap* h, std::uint64_t key) {
 }
 
 void mapdelete_fast64(const maptype* t, hmap* h, std::uint64_t key) {
+#ifdef NDEBUG
+  fastDeleteHot<std::uint64_t>(t, h, key, "mapdelete_fast64");
+#else
   fastDelete<std::uint64_t>(t, h, key, "mapdelete_fast64");
+#endif
 }
 
 }  // namespace gomap

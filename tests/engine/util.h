@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,39 @@ inline std::vector<gomap::HeapRecord> recordsOf(const void* h, std::uint64_t fro
   for (std::uint64_t i = from; i < r.count; i++)
     if (r.records[i].owner == reinterpret_cast<std::uintptr_t>(h)) out.push_back(r.records[i]);
   return out;
+}
+
+// Every bucket of an array, chain by chain: the bytes before the overflow
+// pointer, and how long each chain is (overflow addresses differ between maps).
+inline std::string arrayImage(const gomap::maptype* t, const void* array, std::uint8_t B) {
+  std::string out;
+  if (array == nullptr) return out;
+  std::size_t bs = t->bucketsize;
+  for (std::uintptr_t i = 0; i < (std::uintptr_t{1} << B); i++) {
+    const char* b = static_cast<const char*>(array) + i * bs;
+    int chain = 0;
+    while (b != nullptr) {
+      out.append(b, gomap::overflowOffset(bs));
+      chain++;
+      const char* next;
+      std::memcpy(&next, b + gomap::overflowOffset(bs), sizeof next);
+      b = next;
+    }
+    out += "|" + std::to_string(chain) + "|";
+  }
+  return out;
+}
+// A map's header fields that two maps fed the same operations share, and the
+// images of both bucket arrays.
+inline std::string mapImage(const gomap::maptype* t, const gomap::hmap* h) {
+  std::string s = std::to_string(h->count) + "/" + std::to_string(h->flags) + "/" + std::to_string(h->B) + "/" +
+                  std::to_string(h->noverflow) + "/" + std::to_string(h->nevacuate) + ":";
+  s += arrayImage(t, h->buckets, h->B);
+  if (h->oldbuckets != nullptr) {
+    std::uint8_t oldB = (h->flags & gomap::sameSizeGrow) ? h->B : static_cast<std::uint8_t>(h->B - 1);
+    s += "old:" + arrayImage(t, h->oldbuckets, oldB);
+  }
+  return s;
 }
 
 // Assert the map's invariants (works in every build type).
