@@ -182,6 +182,33 @@ TEST_CASE("drop marks everything a map owns unreachable; accounting adds up") {
   CHECK(r.unreachable_bytes == 0);
 }
 
+TEST_CASE("the registry keeps every record as it grows (its mapping doubles, and may move)") {
+  gc();
+  const std::uint64_t from = gomap_heap_registry.count;
+  const std::uint64_t cap0 = gomap_heap_registry.capacity;
+  // Enough small allocations to double the registry's capacity twice.
+  const std::uint64_t n = 2 * cap0 + 1000;
+  std::vector<void*> ps;
+  ps.reserve(n);
+  for (std::uint64_t i = 0; i < n; i++) ps.push_back(heap_alloc(16 + 16 * (i % 8), HeapRole::overflow, nullptr, 0));
+  const HeapRegistry& r = gomap_heap_registry;
+  REQUIRE(r.count == from + n);
+  CHECK(r.capacity >= 4 * cap0);
+  CHECK(r.capacity * sizeof(HeapRecord) % 4096 == 0);
+  CHECK(reinterpret_cast<std::uintptr_t>(r.records) % 64 == 0);  // one record per cache line
+  std::uint64_t bad = 0;
+  for (std::uint64_t i = 0; i < n; i++) {
+    const HeapRecord& rec = r.records[from + i];
+    bad += rec.addr != reinterpret_cast<std::uintptr_t>(ps[i]) || rec.size != 16 + 16 * (i % 8) ||
+           rec.state != HeapState::live || (i > 0 && rec.alloc_seq != r.records[from + i - 1].alloc_seq + 1);
+  }
+  CHECK(bad == 0);
+  for (void* p : ps) heap_drop(p);
+  gc();
+  CHECK(r.records[from].state == HeapState::freed);
+  CHECK(r.records[from + n - 1].state == HeapState::freed);
+}
+
 TEST_CASE("recording can be switched off") {
   std::uint64_t count = gomap_heap_registry.count;
   heap_set_recording(false);
