@@ -149,31 +149,17 @@ inline HeapState_& state() {
 
 HeapRegistry& reg() { return gomap_heap_registry; }
 
-// The records live in one mapping that grows in place where it can
-// (mremap), advised onto huge pages like the big allocations: records are
-// written once each, in order, so every record page is memory the process
-// touches for the first time, and on 4 KiB pages that was a page fault (and,
-// on a VM, often the host's too) every 64 records.
-void growRecords(HeapRegistry& r) {
-  constexpr std::size_t kFirst = std::size_t{2} << 20;  // one huge page of records to start
-  std::size_t oldLen = r.capacity * sizeof(HeapRecord);
-  std::size_t len = oldLen ? oldLen * 2 : kFirst;
-  void* p;
-  if (r.records == nullptr) {
-    p = detail_rt::mapHugeAligned(len);
-    if (p == nullptr) fatal("out of memory (heap registry)");
-  } else {
-    p = mremap(r.records, oldLen, len, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) fatal("out of memory (heap registry)");
-    madvise(p, len, MADV_HUGEPAGE);  // advice only
-  }
-  r.records = static_cast<HeapRecord*>(p);
-  r.capacity = len / sizeof(HeapRecord);
-}
-
 HeapRecord& appendRecord() {
   HeapRegistry& r = reg();
-  if (r.count == r.capacity) growRecords(r);
+  if (r.count == r.capacity) {
+    std::uint64_t cap = r.capacity ? r.capacity * 2 : 1024;
+    auto* grown = static_cast<HeapRecord*>(std::realloc(r.records, cap * sizeof(HeapRecord)));
+    if (!grown) fatal("out of memory (heap registry)");
+    // Records past count are not read (readers take count records), so the
+    // grown tail is left as realloc gives it.
+    r.records = grown;
+    r.capacity = cap;
+  }
   return r.records[r.count++];
 }
 

@@ -182,7 +182,7 @@ TEST_CASE("drop marks everything a map owns unreachable; accounting adds up") {
   CHECK(r.unreachable_bytes == 0);
 }
 
-TEST_CASE("the registry keeps every record as it grows (its mapping doubles, and may move)") {
+TEST_CASE("the registry keeps every record as it grows (reallocated, it may move)") {
   gc();
   const std::uint64_t from = gomap_heap_registry.count;
   const std::uint64_t cap0 = gomap_heap_registry.capacity;
@@ -194,8 +194,6 @@ TEST_CASE("the registry keeps every record as it grows (its mapping doubles, and
   const HeapRegistry& r = gomap_heap_registry;
   REQUIRE(r.count == from + n);
   CHECK(r.capacity >= 4 * cap0);
-  CHECK(r.capacity * sizeof(HeapRecord) % 4096 == 0);
-  CHECK(reinterpret_cast<std::uintptr_t>(r.records) % 64 == 0);  // one record per cache line
   std::uint64_t bad = 0;
   for (std::uint64_t i = 0; i < n; i++) {
     const HeapRecord& rec = r.records[from + i];
