@@ -229,6 +229,17 @@ done:
   return elem;
 }
 
+// The rest of a delete once its cell is found, out of line: clear the key (an 8-byte
+// key only if it is a pointer) and the elem, mark the cell (and a trailing run) empty,
+// count one entry fewer, end the write.
+template <class U>
+[[gnu::noinline]] void fastDeleteFound(const maptype* t, hmap* h, bmap* bOrig, bmap* b, unsigned i, const char* op) {
+  if (sizeof(U) == 8 && t->key->ptrdata) std::memset(raw(b) + dataOffset + i * sizeof(U), 0, sizeof(U));
+  clearSlot(fastElemAt<U>(t, b, i), t->elemsize);
+  deleteCell(t, h, bOrig, b, i);
+  endWrite(t, h, op);
+}
+
 // Go's mapdelete_fast* step by step (release builds come here when
 // fastDeleteHot declines; debug builds always).
 template <class U>
@@ -245,24 +256,7 @@ template <class U>
   // The cell Go's loop finds, by tophash first as in fastAccess.
   unsigned i = 0;
   auto* found = reinterpret_cast<bmap*>(findIntKey<U>(reinterpret_cast<std::uint8_t*>(b), tophash(hash), key, t->bucketsize, &i));
-  if (found != nullptr) {
-    // An 8-byte key is cleared only if it is a pointer; elems always are.
-    if (sizeof(U) == 8 && t->key->ptrdata)
-      std::memset(raw(found) + dataOffset + i * sizeof(U), 0, sizeof(U));
-    clearSlot(fastElemAt<U>(t, found, i), t->elemsize);
-    deleteCell(t, h, bOrig, found, i);
-  }
-  endWrite(t, h, op);
-}
-
-// The rest of a delete once its cell is found, out of line: clear the key (if
-// it holds pointers) and the elem, mark the cell (and a trailing run) empty,
-// count one entry fewer, end the write.
-template <class U>
-[[gnu::noinline]] void fastDeleteFound(const maptype* t, hmap* h, bmap* bOrig, bmap* b, unsigned i, const char* op) {
-  if (sizeof(U) == 8 && t->key->ptrdata) std::memset(raw(b) + dataOffset + i * sizeof(U), 0, sizeof(U));
-  clearSlot(fastElemAt<U>(t, b, i), t->elemsize);
-  deleteCell(t, h, bOrig, b, i);
+  if (found != nullptr) return fastDeleteFound<U>(t, h, bOrig, found, i, op);
   endWrite(t, h, op);
 }
 
