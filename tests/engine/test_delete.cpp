@@ -73,12 +73,14 @@ void chainDeletes(void (*fastDelete)(const maptype*, hmap*, K)) {
     std::shuffle(order.begin(), order.end(), rng);
     for (const K& k : order) {
       const std::vector<int> before = restCells(t, gh);
-      for (std::size_t d = 0; d + 1 < before.size(); d++) {
-        const char* b = static_cast<const char*>(gh->buckets);
-        for (std::size_t s = 0; s < d; s++) std::memcpy(&b, b + overflowOffset(t->bucketsize), sizeof b);
+      for (const char* b = static_cast<const char*>(gh->buckets);;) {
+        const char* next;
+        std::memcpy(&next, b + overflowOffset(t->bucketsize), sizeof next);
+        if (next == nullptr) break;
         K at;
         std::memcpy(&at, b + dataOffset + (bucketCnt - 1) * sizeof(K), sizeof(K));
         if (at == k && static_cast<unsigned char>(b[bucketCnt - 1]) >= minTopHash) lastCell++;
+        b = next;
       }
       fastDelete(t, fh, k);
       mapdelete(t, gh, &k);
