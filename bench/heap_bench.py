@@ -52,7 +52,7 @@ def build(n_records: int, n_maps: int) -> BufferTarget:
     """Per map: an hmap, then bucket arrays B = 0, 1, ... each followed by three
     overflow buckets. Arrays before the last two are freed; the second last is
     the OLD array of a grow in progress for even maps, garbage for odd ones."""
-    rec = struct.Struct("<7Q3B5x")
+    rec = struct.Struct("<7Q4B4x")
     out, seq, heap = bytearray(), 0, 0x30_0000_0000
     hmaps = bytearray(48 * n_maps)
     per_map = max(5, n_records // n_maps)
@@ -60,7 +60,7 @@ def build(n_records: int, n_maps: int) -> BufferTarget:
     for m in range(n_maps):
         h = HMAPS + 48 * m
         seq += 1
-        out += rec.pack(h, 48, h, seq, 0, 0, 0, 1, LIVE, 0)
+        out += rec.pack(h, 48, h, seq, 0, 0, 0, 1, LIVE, 0, 0)
         totals[0] += 48
         narrays = (per_map + 2) // 4   # at least n_records in all
         arrays = []
@@ -90,14 +90,14 @@ def build(n_records: int, n_maps: int) -> BufferTarget:
                     seq += 1
                     free = seq
                 totals[state] += size
-                out += rec.pack(addr, size, h, aseq, dead, free, nb, role, state, B)
+                out += rec.pack(addr, size, h, aseq, dead, free, nb, role, state, B, 0)
         cur = arrays[-1][0]
         oldb = arrays[old][0][0] if old >= 0 and m % 2 == 0 else 0
         hmaps[48 * m:48 * m + 48] = struct.pack("<qBBHIQQQQ", 100, 0, cur[4], 0, 0, cur[0],
                                                 oldb, 0, 0)
     count = len(out) // 64
-    hdr = struct.pack("<8sIIQQQQQQQQ", b"GOMAPHR1", 1, 64, RECS, count, count, seq, 1,
-                      *totals)
+    hdr = struct.pack("<8sIIQQQQQQQQQQ", b"GOMAPHR1", 2, 64, RECS, count, count, seq, 1,
+                      *totals, 0, 0)
     return BufferTarget([(REG, bytes(hdr)), (RECS, bytes(out)), (HMAPS, bytes(hmaps))])
 
 

@@ -427,7 +427,8 @@ def _build_heap() -> None:
               _heap_run_inuse)
     map_opts(sp, "only this map (without a registry, e.g. a Go program: the memory it reaches)")
     sp.add_argument("--by", choices=HEAP_BY_CHOICES, default="map", help="group by (default: map)")
-    sp = view("allocs", "everything ever allocated, freed included, and the difference from inuse",
+    sp = view("allocs", "everything allocated, freed included (past a bounded history, the oldest "
+              "reused records are only counted), and the difference from inuse",
               _heap_run_allocs)
     map_opts(sp, "only this map")
     sp.add_argument("--by", choices=HEAP_BY_CHOICES, default="map", help="group by (default: map)")

@@ -187,8 +187,10 @@ def block(st: HeapView, addr: int, geometry=None) -> tuple:
     without it the bucket size is inferred from the record's size."""
     hits = [r for r in st.reg.records if r.addr <= addr < r.end]
     if not hits:
+        forgot = (f"; or freed long ago: {st.reg.forgotten} old freed allocations are "
+                  "forgotten" if st.reg.forgotten else "")
         raise GomapError(f"{addr:#x} is in no allocation the heap registry knows "
-                         "(not map memory of the gomap engine)")
+                         f"(not map memory of the gomap engine{forgot})")
     # Freed memory may be handed out again after quarantine: the newest record wins,
     # older ones are history.
     hits.sort(key=lambda r: (r.state == FREED, -r.alloc_seq))
@@ -214,8 +216,11 @@ def block(st: HeapView, addr: int, geometry=None) -> tuple:
     if word is not None:
         if d["poisoned"]:
             lines.append(f"  memory is poisoned ({POISON:#x})")
+        elif r.state == FREED and r.reused:
+            lines.append(f"  freed, and its memory given back for reuse (word {word:#x})")
         elif r.state == FREED:
-            lines.append(f"  freed but NOT poisoned (word {word:#x}): reused or overwritten")
+            lines.append(f"  freed and still quarantined, but NOT poisoned (word {word:#x}): "
+                         "written after it was freed")
         else:
             lines.append("  not poisoned")
     refs = _references(st, r)

@@ -9,8 +9,9 @@ and answers the questions below, each as text for the terminal and a dict for --
   inuse     what the maps hold now (like `go tool pprof -inuse_space`), with the
             old array of an unfinished grow marked OLD and memory the maps have
             dropped but the collector has not yet freed marked GARBAGE;
-  allocs    everything ever allocated, freed included, and how it differs from
-            inuse;
+  allocs    everything allocated, freed included, and how it differs from
+            inuse (the registry forgets the oldest freed allocations whose memory
+            was reused, past its history limit, and counts them);
   block     what one address belongs to (heapblock.py);
   timeline  allocation, death and free over sequence numbers (heaptimeline.py).
 
@@ -34,14 +35,16 @@ from .target import GomapError, MemoryReadError, Target
 
 REGISTRY_SYMBOL = "gomap_heap_registry"
 HEAP_MAGIC = b"GOMAPHR1"
-HEAP_VERSION = 1
+HEAP_VERSION = 2
 POISON = 0xDEADBEEFDEADBEEF
 
-# HeapRegistry: magic[8], version u32, record_size u32, then 8 u64 words.
-_HEADER = struct.Struct("<8sIIQQQQQQQQ")
-# HeapRecord: addr size owner alloc_seq dead_seq free_seq nbuckets, role state B, 5 reserved.
-_RECORD = struct.Struct("<7Q3B5x")
-assert _HEADER.size == 80 and _RECORD.size == 64
+# HeapRegistry: magic[8], version u32, record_size u32, then 10 u64 words.
+_HEADER = struct.Struct("<8sIIQQQQQQQQQQ")
+# HeapRecord: addr size owner alloc_seq dead_seq free_seq nbuckets, role state B flags, 4 reserved.
+_RECORD = struct.Struct("<7Q4B4x")
+assert _HEADER.size == 96 and _RECORD.size == 64
+# HeapRecord.flags: the freed memory was given back to the allocator (may be reused).
+REUSED = 1
 
 # A registry larger than this is taken as a corrupted count rather than read:
 # 16M records is a 1 GiB read, far past any sample and past what a debugger can
@@ -73,6 +76,11 @@ class HeapRecord(NamedTuple):
     role: int
     state: int
     B: int
+    flags: int = 0
+
+    @property
+    def reused(self) -> bool:
+        return bool(self.flags & REUSED)
 
     @property
     def end(self) -> int:
@@ -90,7 +98,7 @@ class HeapRecord(NamedTuple):
         return {"addr": self.addr, "size": self.size, "owner": self.owner,
                 "role": self.role_name, "state": self.state_name, "B": self.B,
                 "nbuckets": self.nbuckets, "alloc_seq": self.alloc_seq,
-                "dead_seq": self.dead_seq, "free_seq": self.free_seq}
+                "dead_seq": self.dead_seq, "free_seq": self.free_seq, "reused": self.reused}
 
 
 @dataclass
@@ -105,6 +113,8 @@ class Registry:
     live_bytes: int
     unreachable_bytes: int
     freed_bytes: int
+    forgotten: int        # freed records the engine has dropped from the registry
+    forgotten_bytes: int
     records: list
 
     def totals_note(self) -> Optional[str]:
@@ -126,11 +136,11 @@ def _corrupt(addr: int, why: str) -> GomapError:
 
 
 def parse_header(data: bytes, addr: int) -> Registry:
-    """Validate and decode the 80-byte HeapRegistry header (records not read)."""
+    """Validate and decode the 96-byte HeapRegistry header (records not read)."""
     if len(data) < _HEADER.size:
         raise _corrupt(addr, f"header is {len(data)} bytes, expected {_HEADER.size}")
     (magic, version, rsize, recs, count, cap, seq, gcs, live, unreach,
-     freed) = _HEADER.unpack_from(data)
+     freed, forgotten, forgotten_bytes) = _HEADER.unpack_from(data)
     if magic == b"\0" * 8:
         raise GomapError(f"heap registry at {addr:#x} is not initialised yet (magic is zero): "
                          "let the program start the gomap engine first")
@@ -147,7 +157,8 @@ def parse_header(data: bytes, addr: int) -> Registry:
         raise _corrupt(addr, f"count {count} exceeds the reader's limit of {MAX_RECORDS}")
     if count and not recs:
         raise _corrupt(addr, f"{count} records but a null records pointer")
-    return Registry(addr, version, recs, count, cap, seq, gcs, live, unreach, freed, [])
+    return Registry(addr, version, recs, count, cap, seq, gcs, live, unreach, freed,
+                    forgotten, forgotten_bytes, [])
 
 
 def parse_records(data: bytes, reg_addr: int = 0) -> list:
@@ -433,11 +444,16 @@ def allocs(st: HeapView, map_addr: Optional[int] = None, by: str = "map") -> tup
     ordered = sorted(rows.values(), key=lambda x: (-x["bytes"], str(x["key"])))
     ab = sum(r.size for r in recs)
     scope = f" of map {map_addr:#x}" if map_addr is not None else ""
-    lines = [f"heap allocs{scope}: {len(recs)} allocations, {ab} bytes ever allocated; "
+    lines = [f"heap allocs{scope}: {len(recs)} allocations, {ab} bytes allocated; "
              f"in use {tot['live'][1]} live + {tot['unreachable'][1]} garbage; "
              f"allocs - inuse = {tot['freed'][1]} bytes freed in {tot['freed'][0]} "
              f"({st.reg.gc_cycles} collections)",
              f"{'alloc bytes':>12} {'count':>7} {'live':>10} {'garbage':>10} {'freed':>10}  {by}"]
+    if st.reg.forgotten:
+        lines.insert(1, f"  not shown: {st.reg.forgotten} older freed allocations "
+                        f"({st.reg.forgotten_bytes} bytes{', all maps' if map_addr is not None else ''}) "
+                        "the registry has forgotten (it keeps a bounded history of freed "
+                        "memory that was reused)")
     for row in ordered:
         lines.append(f"{row['bytes']:>12} {row['count']:>7} {row['live']['bytes']:>10} "
                      f"{row['unreachable']['bytes']:>10} {row['freed']['bytes']:>10}  "
@@ -447,6 +463,7 @@ def allocs(st: HeapView, map_addr: Optional[int] = None, by: str = "map") -> tup
             "live": {"count": tot["live"][0], "bytes": tot["live"][1]},
             "garbage": {"count": tot["unreachable"][0], "bytes": tot["unreachable"][1]},
             "freed": {"count": tot["freed"][0], "bytes": tot["freed"][1]},
+            "forgotten": {"count": st.reg.forgotten, "bytes": st.reg.forgotten_bytes},
             "groups": [_allocs_row_json(row, by) for row in ordered]}
     return "\n".join(lines), data
 

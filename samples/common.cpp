@@ -243,6 +243,7 @@ void ground_heap(const char* what) {
     for (int role = 0; role < kNumRoles; ++role) n += t.count[role][s], b += t.bytes[role][s];
     o << ", \"" << kStates[s] << "\": {\"count\": " << n << ", \"bytes\": " << b << "}";
   }
+  o << ", \"forgotten\": {\"count\": " << r.forgotten << ", \"bytes\": " << r.forgotten_bytes << "}";
   o << ", \"by_role\": {";
   bool first = true;
   for (int role = 1; role < kNumRoles; ++role) {
@@ -289,6 +290,10 @@ void print_heap_table() {
                       r.freed_bytes == total_b[2]
                   ? " (agree with the records)"
                   : " (DISAGREE with the records)");
+  if (r.forgotten != 0)
+    std::printf("  forgotten: %" PRIu64 " older freed allocations, %" PRIu64
+                " B (their memory was reused; past the history limit the registry drops them)\n",
+                r.forgotten, r.forgotten_bytes);
 }
 
 }  // namespace samples

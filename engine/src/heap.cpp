@@ -14,7 +14,15 @@
 //                            again, and not in the map cache, leaves it
 //                            early: reclaimQuarantined).
 //
-// Records are never removed: a debugger can always say what an address was.
+// Records stay while their memory is the program's or poisoned in the
+// quarantine, so a debugger can say what any address it may meet was: a
+// dangling pointer's old allocation included. Once freed memory is given back
+// for reuse, its record is flagged kRecordReused and kept until more than the
+// history limit of such records pile up; gc() then forgets the oldest
+// (forgetReused), so the registry does not grow by 64 bytes per allocation
+// for ever, and a program that churns maps writes its records into memory it
+// has already touched rather than fresh pages (which, on this VM, cost most
+// of the registry's price).
 // Recording can be switched off (benchmarks measure its cost that way). Only
 // the records go: allocations are still tracked by address, and unrecorded
 // memory lives, waits for gc(), is poisoned and quarantined exactly as
@@ -37,6 +45,7 @@
 #include <deque>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -54,7 +63,7 @@ __attribute__((used, visibility("default"))) gomap::HeapRegistry gomap_heap_regi
     {'G', 'O', 'M', 'A', 'P', 'H', 'R', '1'},
     gomap::kHeapVersion,
     sizeof(gomap::HeapRecord),
-    nullptr, 0, 0, 0, 0, 0, 0, 0};
+    nullptr, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 }
 
 namespace gomap {
@@ -83,11 +92,13 @@ constexpr std::size_t kMapThreshold = kHugePage;
 static_assert(alignof(std::max_align_t) >= 16);
 
 // An allocation found by address: a span slot, or a big allocation.
+constexpr std::uint64_t kNoRecord = ~std::uint64_t{0};
 struct Found {
   void* p = nullptr;
   std::uint64_t* meta = nullptr;  // the slot's metadata word (heap_span.h's kSlot*)
   std::size_t bytes = 0;          // usable bytes: what is poisoned when freed
   std::uint8_t cls = 0;           // size class; 0: a big allocation
+  std::uint64_t rec = kNoRecord;  // in the quarantine: the record it was freed as
   explicit operator bool() const { return p != nullptr; }
 };
 
@@ -131,6 +142,8 @@ struct HeapState_ {
   std::deque<Found> quarantine;
   std::size_t quarantineBytes = 0;
   std::size_t quarantineBig = 0;  // big allocations among them
+  std::uint64_t reused = 0;       // records flagged kRecordReused
+  std::size_t history = kHeapHistory;
 };
 
 // Immortal (maps may outlive static destructors) and made on first use (maps
@@ -286,8 +299,12 @@ inline Found find(HeapState_& s, const void* p) {
 }
 
 // Give memory back for reuse (no quarantine): a slot to its class's free list,
-// a big allocation to calloc/the map cache.
+// a big allocation to calloc/the map cache. Its record, if any, says so.
 void giveBack(HeapState_& s, const Found& f) {
+  if (f.rec != kNoRecord) {
+    reg().records[f.rec].flags |= kRecordReused;
+    s.reused++;
+  }
   if (f.cls != 0) {
     *f.meta = kSlotFree;
     s.spans.release(Slot{f.p, f.meta, static_cast<std::uint32_t>(f.bytes), f.cls});
@@ -370,6 +387,7 @@ inline void record(HeapState_& s, void* p, std::uint64_t* meta, std::size_t roun
                    role,
                    HeapState::live,
                    B,
+                   0,
                    {}};
   r.live_bytes += rounded;
 }
@@ -389,6 +407,49 @@ __attribute__((noinline)) void* allocBig(std::size_t size, HeapRole role, const 
   b.bytes = rounded;
   record(s, p, &b.meta, rounded, role, owner, B, nbuckets);
   return p;
+}
+
+// Forget the oldest records flagged kRecordReused (in allocation order) until
+// half the history limit remain, and close the gaps: the records after them
+// move down, so every index held elsewhere (a slot's metadata word, the
+// unreachable list, the quarantine's entries) is renumbered. Under the lock;
+// O(records), once per half-limit of reuses.
+__attribute__((noinline)) void forgetReused(HeapState_& s) {
+  HeapRegistry& r = reg();
+  std::uint64_t excess = s.reused - s.history / 2;
+  std::vector<std::uint64_t> gone;  // old indices of the forgotten records, ascending
+  gone.reserve(excess);
+  std::uint64_t to = 0;
+  for (std::uint64_t from = 0; from < r.count; from++) {
+    HeapRecord& rec = r.records[from];
+    if (excess > 0 && (rec.flags & kRecordReused) != 0) {
+      gone.push_back(from);
+      excess--;
+      r.freed_bytes -= rec.size;
+      r.forgotten++;
+      r.forgotten_bytes += rec.size;
+      continue;
+    }
+    if (to != from) {
+      if (rec.state != HeapState::freed) {
+        // Live or unreachable: the memory is still this record's, and its
+        // metadata word holds the record's index.
+        Found f = find(s, reinterpret_cast<void*>(rec.addr));
+        if (!f || *f.meta != from) fatal("heap: a record's memory is not tracked");
+        *f.meta = to;
+      }
+      r.records[to] = rec;
+    }
+    to++;
+  }
+  r.count = to;
+  s.reused -= gone.size();
+  auto renumber = [&gone](std::uint64_t i) {
+    return i - static_cast<std::uint64_t>(std::lower_bound(gone.begin(), gone.end(), i) - gone.begin());
+  };
+  for (std::uint64_t& i : s.unreachable) i = renumber(i);
+  for (Found& q : s.quarantine)
+    if (q.rec != kNoRecord) q.rec = renumber(q.rec);
 }
 
 }  // namespace
@@ -463,6 +524,7 @@ std::size_t gc() {
     rec.free_seq = ++r.seq;
     r.unreachable_bytes -= rec.size;
     r.freed_bytes += rec.size;
+    f.rec = idx;
     quarantine(s, f);
     freed++;
   }
@@ -480,7 +542,14 @@ std::size_t gc() {
   }
   s.pendingUnrecorded.resize(kept);
   releaseQuarantine(s);
+  if (s.reused > s.history) forgetReused(s);
   return freed;
+}
+
+std::size_t heap_set_history(std::size_t reused_records) {
+  HeapState_& s = state();
+  std::lock_guard<SpinLock> lock(s.mu);
+  return std::exchange(s.history, reused_records);
 }
 
 void heap_set_recording(bool on) {

@@ -146,6 +146,18 @@ sample_test(NAME many_maps SAMPLE many_maps ARGS --seed 1 --dump
          --ground-expect "unpinned heap.by_role.buckets.unreachable.count == 0"
          --ground-expect "done heap.live.count == 0"
          --ground-expect "done heap.unreachable.count == 0")
+# Freed memory pushed through the 64 MiB quarantine: with a history of 1000
+# reused records, the first collection already forgets the oldest.
+sample_test(NAME many_maps.history SAMPLE many_maps
+  ARGS --seed 1 --dump --maps 2 --keys 1000000 --heap-history 1000
+  CHECKS --ground 7
+         --no-stdout "DISAGREE"
+         --stdout "^  forgotten: [0-9]+ older freed allocations"
+         --ground-expect "grown heap.forgotten.count == 0"
+         --ground-expect "collected heap.forgotten.count >= 30000"
+         --ground-expect "done heap.records <= 2000")
+sample_test(NAME many_maps.bad_history SAMPLE many_maps ARGS --heap-history -1
+            CHECKS --status 2 --stderr-lines 1 --stderr "^many_maps: --heap-history must not be negative$")
 sample_test(NAME nan_keys SAMPLE nan_keys ARGS --seed 1 --dump
   CHECKS --ground 5
          --stdout "^m\\[\\+0\\] = 1\\x3b m\\[-0\\] = 2 -> m\\[\\+0\\] = 2, stored key is -0$"

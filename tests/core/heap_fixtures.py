@@ -25,7 +25,7 @@ def _put(buf: bytearray, off: int, value: int, size: int) -> None:
 
 
 def pack_record(addr, size, owner, alloc_seq, role, state="live", B=0, nbuckets=0,
-                dead_seq=0, free_seq=0) -> bytes:
+                dead_seq=0, free_seq=0, flags=0) -> bytes:
     b = bytearray(64)
     for off, v in ((0, addr), (8, size), (16, owner), (24, alloc_seq), (32, dead_seq),
                    (40, free_seq), (48, nbuckets)):
@@ -33,18 +33,21 @@ def pack_record(addr, size, owner, alloc_seq, role, state="live", B=0, nbuckets=
     b[56] = ROLE[role] if isinstance(role, str) else role
     b[57] = STATE[state] if isinstance(state, str) else state
     b[58] = B
-    b[59:64] = b"\x55" * 5   # reserved bytes: the parser must ignore them
+    b[59] = flags
+    b[60:64] = b"\x55" * 4   # reserved bytes: the parser must ignore them
     return bytes(b)
 
 
 def pack_registry(records_addr, count, capacity, seq=0, gc_cycles=0, live=0, unreachable=0,
-                  freed=0, magic=b"GOMAPHR1", version=1, record_size=64) -> bytes:
-    b = bytearray(80)
+                  freed=0, magic=b"GOMAPHR1", version=2, record_size=64, forgotten=0,
+                  forgotten_bytes=0) -> bytes:
+    b = bytearray(96)
     b[0:8] = magic
     _put(b, 8, version, 4)
     _put(b, 12, record_size, 4)
     for off, v in ((16, records_addr), (24, count), (32, capacity), (40, seq),
-                   (48, gc_cycles), (56, live), (64, unreachable), (72, freed)):
+                   (48, gc_cycles), (56, live), (64, unreachable), (72, freed),
+                   (80, forgotten), (88, forgotten_bytes)):
         _put(b, off, v, 8)
     return bytes(b)
 
@@ -87,12 +90,13 @@ class Scene:
     gc_cycles: int = 0
 
     def alloc(self, addr, size, owner, role, B=0, nbuckets=0, state="live", dead_seq=0,
-              free_seq=0, alloc_seq=None, fill: Optional[bytes] = None) -> dict:
+              free_seq=0, alloc_seq=None, fill: Optional[bytes] = None, flags=0) -> dict:
         if alloc_seq is None:
             self.seq += 1
             alloc_seq = self.seq
         rec = dict(addr=addr, size=size, owner=owner, alloc_seq=alloc_seq, role=role,
-                   state=state, B=B, nbuckets=nbuckets, dead_seq=dead_seq, free_seq=free_seq)
+                   state=state, B=B, nbuckets=nbuckets, dead_seq=dead_seq, free_seq=free_seq,
+                   flags=flags)
         self.records.append(rec)
         self.seq = max(self.seq, alloc_seq, dead_seq, free_seq)
         if state == "freed":

@@ -23,7 +23,7 @@ def view(scene: Scene = None, **header) -> heapview.HeapView:
 def test_registry_is_read_with_one_header_and_one_records_read():
     t = grow_scene().target()
     reg = heapview.read_registry(t)
-    assert t.read_log == [(REGISTRY_ADDR, 80), (RECORDS_ADDR, 10 * 64)]
+    assert t.read_log == [(REGISTRY_ADDR, 96), (RECORDS_ADDR, 10 * 64)]
     assert reg.count == 10 and reg.capacity == 14 and reg.gc_cycles == 1 and reg.seq == 13
     r = reg.records[6]
     assert (r.addr, r.size, r.owner, r.role_name, r.state_name, r.B, r.nbuckets) == \
@@ -57,7 +57,7 @@ def test_missing_symbol():
 @pytest.mark.parametrize("header, needles", [
     (dict(magic=b"GOMAPXX9"), ("corrupted", "magic")),
     (dict(magic=b"\0" * 8), ("not initialised",)),
-    (dict(version=2), ("version 2", "reads version 1")),
+    (dict(version=1), ("version 1", "reads version 2")),
     (dict(record_size=48), ("corrupted", "record_size 48")),
     (dict(count=20, capacity=14), ("corrupted", "count 20 exceeds capacity 14")),
     (dict(count=1 << 30, capacity=1 << 31), ("corrupted", "limit")),
@@ -162,7 +162,17 @@ def test_allocs_includes_freed_and_the_difference():
     b = next(g for g in data["groups"] if g["key"] == f"{MAP_B:#x}")
     assert b["freed"]["bytes"] == 288 and b["live"]["bytes"] == 624 and b["bytes"] == 912
     assert "allocs - inuse = 288 bytes freed in 1" in text
+    assert data["forgotten"] == {"count": 0, "bytes": 0} and "forgotten" not in text
     json.dumps(data)
+
+
+def test_allocs_counts_what_the_registry_forgot():
+    text, data = heapview.allocs(view(forgotten=5000, forgotten_bytes=720000))
+    assert data["forgotten"] == {"count": 5000, "bytes": 720000}
+    assert data["count"] == 10   # the records it still has
+    assert "not shown: 5000 older freed allocations (720000 bytes)" in text.splitlines()[1]
+    text, _ = heapview.allocs(view(forgotten=5000, forgotten_bytes=720000), map_addr=MAP_B)
+    assert "(720000 bytes, all maps)" in text
 
 
 # --- block ------------------------------------------------------------------------
@@ -247,6 +257,28 @@ def test_block_overflow_bucket_listed_in_mapextra():
     assert d["references"] == [f"mapextra.oldoverflow[0] of {MAP_A:#x}"]
 
 
+def test_block_freed_memory_not_poisoned_tells_reuse_from_a_write_after_free():
+    s = grow_scene()
+    rec = next(r for r in s.records if r["addr"] == B_FORMER)
+    s.memory[B_FORMER] = (0x1234).to_bytes(8, "little") + bytes(2 * BS - 8)
+    text, d = heapblock.block(view(s), B_FORMER)
+    assert d["poisoned"] is False and d["record"]["reused"] is False
+    assert "still quarantined, but NOT poisoned (word 0x1234): written after it was freed" in text
+    rec["flags"] = 1
+    text, d = heapblock.block(view(s), B_FORMER)
+    assert d["record"]["reused"] is True
+    assert "given back for reuse (word 0x1234)" in text and "written after" not in text
+
+
+def test_block_unknown_address_mentions_forgotten_records():
+    with pytest.raises(GomapError, match="in no allocation") as e:
+        heapblock.block(view(forgotten=3, forgotten_bytes=432), 0x12345678)
+    assert "3 old freed allocations are forgotten" in str(e.value)
+    with pytest.raises(GomapError) as e:
+        heapblock.block(view(), 0x12345678)
+    assert "forgotten" not in str(e.value)
+
+
 def test_block_reused_address_prefers_the_newest_allocation():
     s = grow_scene()
     s.alloc(B_FORMER, 2 * BS, MAP_B, "overflow", B=2, alloc_seq=20, fill=bytes(288))
@@ -318,10 +350,14 @@ def test_same_size_grow_is_marked():
 
 
 def test_record_layout_is_64_bytes_per_heap_h():
-    rec = pack_record(1, 2, 3, 4, "overflow", "freed", B=5, nbuckets=6, dead_seq=7, free_seq=8)
+    rec = pack_record(1, 2, 3, 4, "overflow", "freed", B=5, nbuckets=6, dead_seq=7, free_seq=8,
+                      flags=1)
     r = heapview.parse_records(rec)[0]
-    assert r == heapview.HeapRecord(1, 2, 3, 4, 7, 8, 6, 3, 2, 5)
-    assert len(pack_registry(0, 0, 0)) == 80
+    assert r == heapview.HeapRecord(1, 2, 3, 4, 7, 8, 6, 3, 2, 5, 1) and r.reused
+    assert not heapview.parse_records(pack_record(1, 2, 3, 4, "overflow", "freed"))[0].reused
+    assert len(pack_registry(0, 0, 0)) == 96
+    reg = heapview.parse_header(pack_registry(0x10, 1, 2, forgotten=7, forgotten_bytes=700), 0)
+    assert (reg.forgotten, reg.forgotten_bytes, reg.freed_bytes) == (7, 700, 0)
 
 
 # --- a Go program without a registry: reachable memory ---------------------------

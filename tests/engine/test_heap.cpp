@@ -5,6 +5,7 @@
 #include <cstring>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <sys/mman.h>
@@ -205,6 +206,105 @@ TEST_CASE("the registry keeps every record as it grows (reallocated, it may move
   gc();
   CHECK(r.records[from].state == HeapState::freed);
   CHECK(r.records[from + n - 1].state == HeapState::freed);
+}
+
+namespace {
+
+// Every record against the header and the memory: allocation order; the
+// header's totals; only freed records flagged reused; freed memory that was
+// not given back still poisoned (it is in the quarantine); live and garbage
+// memory recorded by its latest record only. Returns how many records are
+// flagged reused.
+std::uint64_t checkRegistry() {
+  const HeapRegistry& r = gomap_heap_registry;
+  REQUIRE(r.count <= r.capacity);
+  std::uint64_t sums[3] = {0, 0, 0};
+  std::uint64_t reused = 0, misordered = 0, badFlag = 0, notPoisoned = 0, shadowed = 0;
+  std::unordered_map<std::uint64_t, std::uint64_t> latest;  // addr -> index of its newest record
+  for (std::uint64_t i = 0; i < r.count; i++) {
+    const HeapRecord& rec = r.records[i];
+    misordered += i > 0 && rec.alloc_seq <= r.records[i - 1].alloc_seq;
+    sums[static_cast<int>(rec.state)] += rec.size;
+    latest[rec.addr] = i;
+    if (rec.flags & kRecordReused) {
+      reused++;
+      badFlag += rec.state != HeapState::freed;
+    } else if (rec.state == HeapState::freed) {
+      notPoisoned += firstWord(rec.addr) != kPoison;
+    }
+  }
+  for (std::uint64_t i = 0; i < r.count; i++)
+    shadowed += r.records[i].state != HeapState::freed && latest[r.records[i].addr] != i;
+  CHECK(misordered == 0);
+  CHECK(badFlag == 0);
+  CHECK(notPoisoned == 0);
+  CHECK(shadowed == 0);
+  CHECK(sums[0] == r.live_bytes);
+  CHECK(sums[1] == r.unreachable_bytes);
+  CHECK(sums[2] == r.freed_bytes);
+  return reused;
+}
+
+}  // namespace
+
+TEST_CASE("past its history limit gc forgets the oldest reused records and renumbers the rest") {
+  gc();
+  constexpr std::size_t limit = 64;
+  const std::size_t oldLimit = heap_set_history(limit);
+  const HeapRegistry& r = gomap_heap_registry;
+  // Through it all: a map that stays live and grows, and one of its former
+  // arrays kept unreachable (not freed) by an iterator.
+  I64Map m = I64Map::make();
+  std::int64_t next = 0;
+  for (int i = 0; i < 3; i++) growOnce(m, next);
+  void* pinned = m.header()->buckets;
+  hiter it{};
+  mapiterinit(m.type(), m.header(), &it);
+  growOnce(m, next);
+  REQUIRE(gt::recordFor(pinned)->state == HeapState::unreachable);
+
+  // Churn: objects of the 32 KiB class, dropped and collected. Past the
+  // quarantine's 64 MiB the oldest are given back (reused, flagged), and past
+  // `limit` of those gc forgets records, moving every later one down.
+  const std::uint64_t made0 = r.count + r.forgotten;
+  const std::uint64_t forgotten0 = r.forgotten;
+  constexpr int rounds = 6, perRound = 1000;
+  int owner = 0;
+  for (int round = 0; round < rounds; round++) {
+    std::vector<void*> ps;
+    for (int i = 0; i < perRound; i++) {
+      ps.push_back(heap_alloc(30000, HeapRole::mapextra, &owner, 0));
+      std::memset(ps.back(), 0x5a, 64);
+    }
+    checkRegistry();  // memory handed out again is flagged on its old record
+    for (void* p : ps) heap_drop(p);
+    gc();
+    CHECK(checkRegistry() <= limit);
+  }
+  CHECK(r.forgotten > forgotten0);
+  CHECK(r.count + r.forgotten == made0 + rounds * perRound);  // every record kept or counted
+  CHECK(r.count < made0 + rounds * perRound - 2 * perRound);
+
+  // The pinned array's record moved: gc finds it through the renumbered
+  // unreachable list once the iterator lets go.
+  const HeapRecord* rec = gt::recordFor(pinned);
+  REQUIRE(rec != nullptr);
+  CHECK(rec->state == HeapState::unreachable);
+  for (; it.key != nullptr; mapiternext(&it)) {
+  }
+  gc();
+  CHECK(gt::recordFor(pinned)->state == HeapState::freed);
+  // The live map's arrays: heap_drop finds their records through the
+  // renumbered slot words.
+  void* current = m.header()->buckets;
+  growOnce(m, next);
+  CHECK(gt::recordFor(current)->state == HeapState::unreachable);
+  CHECK(gt::recordFor(m.header()->buckets)->state == HeapState::live);
+  checkRegistry();
+  m.drop();
+  gc();
+  checkRegistry();
+  heap_set_history(oldLimit);
 }
 
 TEST_CASE("recording can be switched off") {

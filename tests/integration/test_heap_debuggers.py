@@ -345,6 +345,30 @@ def test_registry_read_time_is_reported(debugger, record_property):
     assert secs < 120  # a hang guard only: the figure is reported, not asserted
 
 
+def test_allocs_counts_the_records_the_registry_forgot(debugger):
+    """The registry's bounded history, read by both debuggers: two maps of 1M
+    keys push freed arrays and overflow buckets through the 64 MiB
+    quarantine, and with --heap-history 1000 the first collection already
+    forgets the oldest records whose memory was reused. At "collected",
+    `heap allocs` must show the records still held and count the forgotten
+    ones exactly as the program's own count of its registry (GROUND)."""
+    _need(debugger)
+    binary = dbg.sample("many_maps")
+    args = ["--seed", "1", "--maps", "2", "--keys", "1000000", "--heap-history", "1000", "--dump"]
+    run = dbg.run(debugger, binary, args, dbg.stop_at(debugger, 3, frame_up=False) +
+                  ["gomap heap allocs --json", "gomap heap allocs"], timeout=600)
+    ground = _grounds(run.raw)["collected"]["heap"]
+    allocs = run.json("gomap heap allocs --json")
+    assert ground["forgotten"]["count"] > 30000   # the run did reach the limit
+    assert allocs["forgotten"] == ground["forgotten"]
+    assert allocs["count"] == ground["records"]
+    assert _cell(allocs["freed"]) == _cell(ground["freed"])
+    text = run.out("gomap heap allocs")
+    assert (f"not shown: {ground['forgotten']['count']} older freed allocations "
+            f"({ground['forgotten']['bytes']} bytes)") in text, text
+    assert "disagree" not in text and not _TRACEBACK.search(run.raw)
+
+
 # --- block without --map: what the registry alone can name -----------------------------
 
 def test_block_without_map_names_what_every_possible_bucket_size_agrees_on(debugger):

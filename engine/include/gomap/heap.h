@@ -13,6 +13,12 @@
 // unreachable allocations that no active iterator can still reach. Freed memory
 // is poisoned with kPoison and kept in a bounded quarantine so that a debugger
 // looking at a dangling pointer sees the poison, not recycled data.
+//
+// The registry's history is bounded, as the quarantine is: a freed record stays
+// while its memory is quarantined, and after the memory is given back for reuse
+// (flag kRecordReused) until more than heap_set_history()'s limit of such
+// records pile up; gc() then forgets the oldest of them (the header counts
+// them in `forgotten`). Live and unreachable records are never forgotten.
 #pragma once
 
 #include <cstddef>
@@ -49,7 +55,8 @@ struct HeapRecord {
   HeapRole role;
   HeapState state;
   std::uint8_t B;            // buckets: the array's B; otherwise owner's B at allocation
-  std::uint8_t reserved[5];
+  std::uint8_t flags;        // kRecord* bits
+  std::uint8_t reserved[4];
 };
 static_assert(sizeof(HeapRecord) == 64);
 static_assert(offsetof(HeapRecord, addr) == 0);
@@ -62,15 +69,21 @@ static_assert(offsetof(HeapRecord, nbuckets) == 48);
 static_assert(offsetof(HeapRecord, role) == 56);
 static_assert(offsetof(HeapRecord, state) == 57);
 static_assert(offsetof(HeapRecord, B) == 58);
+static_assert(offsetof(HeapRecord, flags) == 59);
+
+// HeapRecord.flags: the freed memory left the quarantine and was given back to
+// the allocator; the address may now belong to a newer record.
+inline constexpr std::uint8_t kRecordReused = 1;
 
 inline constexpr char kHeapMagic[8] = {'G', 'O', 'M', 'A', 'P', 'H', 'R', '1'};
-inline constexpr std::uint32_t kHeapVersion = 1;
+inline constexpr std::uint32_t kHeapVersion = 2;
 // Freed memory is filled with this 8-byte little-endian word.
 inline constexpr std::uint64_t kPoison = 0xdeadbeefdeadbeefULL;
 
 // The registry header. `records` points at `count` HeapRecords in allocation
-// order (capacity may be larger); the array may move when it grows, so readers
-// take the pointer afresh each time.
+// order (capacity may be larger); the array may move when it grows, and a
+// record's index changes when gc() forgets older records, so readers take the
+// pointer afresh each time and name records by address and alloc_seq.
 struct HeapRegistry {
   char magic[8];              // "GOMAPHR1"
   std::uint32_t version;      // kHeapVersion
@@ -82,7 +95,9 @@ struct HeapRegistry {
   std::uint64_t gc_cycles;    // collections run so far
   std::uint64_t live_bytes;   // sum of size over live records
   std::uint64_t unreachable_bytes;
-  std::uint64_t freed_bytes;
+  std::uint64_t freed_bytes;  // over the freed records still in the registry
+  std::uint64_t forgotten;    // freed records gc() has removed (oldest reused first)
+  std::uint64_t forgotten_bytes;
 };
 static_assert(offsetof(HeapRegistry, version) == 8);
 static_assert(offsetof(HeapRegistry, record_size) == 12);
@@ -91,7 +106,9 @@ static_assert(offsetof(HeapRegistry, count) == 24);
 static_assert(offsetof(HeapRegistry, capacity) == 32);
 static_assert(offsetof(HeapRegistry, seq) == 40);
 static_assert(offsetof(HeapRegistry, gc_cycles) == 48);
-static_assert(sizeof(HeapRegistry) == 80);
+static_assert(offsetof(HeapRegistry, freed_bytes) == 72);
+static_assert(offsetof(HeapRegistry, forgotten) == 80);
+static_assert(sizeof(HeapRegistry) == 96);
 
 // Go's allocation size for a request (runtime/msize.go roundupsize): small size
 // classes below 32 KiB, whole 8 KiB pages above.
@@ -105,6 +122,12 @@ void heap_drop(const void* p);
 // Run a collection: every UNREACHABLE allocation that no active iterator can
 // reach becomes FREED (poisoned). Returns the number freed.
 std::size_t gc();
+// How many freed records whose memory was reused (kRecordReused) the registry
+// keeps; past it, gc() forgets the oldest until half of it remain. Returns the
+// previous limit. The default, kHeapHistory, keeps the registry at a few MiB
+// beyond what the maps and the quarantine hold, however long a program runs.
+inline constexpr std::size_t kHeapHistory = std::size_t{1} << 16;
+std::size_t heap_set_history(std::size_t reused_records);
 // Enable/disable recording (benchmarks measure the registry's cost). Off, no
 // records are written; everything else (when memory is freed, poisoned and
 // reused) stays as it is with recording on.
