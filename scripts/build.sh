@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configure and build one preset (default: debug). Usage: scripts/build.sh [debug|release|asan]
+# Configure and build one preset (default: debug). Usage: scripts/build.sh [debug|release|asan|asan-release]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-debug}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is needed (Debian 12, as root), build every preset, run every test:
-# engine and sample tests (CTest, debug and ASan+UBSan), gomapcore unit tests,
+# engine and sample tests (CTest: debug, ASan+UBSan at -O0 and at -O2 -DNDEBUG,
+# release), gomapcore unit tests,
 # and the integration tests that drive real gdb and lldb-16 on the samples and
 # on Go 1.19 programs. Exits non-zero on the first failure.
 set -euo pipefail
@@ -21,6 +22,11 @@ step "build: asan"
 bash scripts/build.sh asan
 step "test: asan (ctest)"
 ctest --preset asan -j "$(nproc)"
+# The release build's inline fast paths (NDEBUG only) under the sanitizers.
+step "build: asan-release"
+bash scripts/build.sh asan-release
+step "test: asan-release (ctest)"
+ctest --preset asan-release -j "$(nproc)"
 
 if [ -f tests/go/build.sh ]; then
   step "build: Go 1.19 test programs"
