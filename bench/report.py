@@ -35,6 +35,7 @@ class Row:
     min_ns: float
     reps: int
     checksum: int
+    source: str = ""   # the file (one round of one program) the row came from
 
 
 def read_tsv(path: str) -> list[Row]:
@@ -49,7 +50,7 @@ def read_tsv(path: str) -> list[Row]:
                 raise ValueError(f"{path}:{lineno}: expected 8 tab-separated fields, got {len(parts)}")
             try:
                 rows.append(Row(parts[0], parts[1], parts[2], int(parts[3]), float(parts[4]),
-                                float(parts[5]), int(parts[6]), int(parts[7])))
+                                float(parts[5]), int(parts[6]), int(parts[7]), path))
             except ValueError:
                 raise ValueError(f"{path}:{lineno}: malformed line: {line!r}") from None
     return rows
@@ -100,14 +101,6 @@ def fmt_ms(ns: float | None) -> str:
     return "—" if ns is None else f"{ns / 1e6:.1f}" if ns >= 1e7 else f"{ns / 1e6:.2f}"
 
 
-def fmt_ratio(a: float | None, b: float | None, target: float | None) -> str:
-    if a is None or b is None or b == 0:
-        return "—"
-    r = a / b
-    mark = "" if target is None else (" ✓" if r <= target else " ✗")
-    return f"{r:.2f}{mark}"
-
-
 def fmt_n(n: int) -> str:
     return f"{n // 1000000}M" if n % 1000000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
@@ -128,8 +121,44 @@ def cell_medians(rows: list[Row]) -> tuple[dict[tuple, float], list[int]]:
     return {k: _median(v) for k, v in runs.items()}, sorted({len(v) for v in runs.values()})
 
 
+def round_of(source: str) -> str:
+    """The round a results file belongs to: run.sh writes round r of a size
+    group as engine_NAME_r.tsv and go_NAME_r.tsv, run back to back."""
+    base = os.path.basename(source)
+    for prefix in ("engine_", "go_"):
+        if base.startswith(prefix):
+            return base[len(prefix):]
+    return base
+
+
+def paired_ratios(rows: list[Row], a: str, b: str) -> dict[tuple, float]:
+    """(keytype, workload, n) -> the median over rounds of a's time / b's time
+    within the round. A round runs the engine's program (engine, engine-norec
+    interleaved rep by rep; std, absl) and then Go's, so a slow spell of this
+    shared machine lands on all of one round: the round's own ratio is the
+    measurement, where a ratio of two medians taken from different rounds
+    would mix the spells."""
+    per: dict[tuple, dict[str, float]] = {}
+    for r in rows:
+        if r.peer in (a, b):
+            per.setdefault((r.keytype, r.workload, r.n, round_of(r.source)), {})[r.peer] = r.median_ns
+    ratios: dict[tuple, list[float]] = {}
+    for (kt, wl, n, _), v in per.items():
+        if a in v and b in v and v[b] > 0:
+            ratios.setdefault((kt, wl, n), []).append(v[a] / v[b])
+    return {k: _median(v) for k, v in ratios.items()}
+
+
+def fmt_value(r: float | None, target: float | None) -> str:
+    if r is None:
+        return "—"
+    mark = "" if target is None else (" ✓" if r <= target else " ✗")
+    return f"{r:.2f}{mark}"
+
+
 def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
     by, rounds = cell_medians(rows)
+    ratio = {p: paired_ratios(rows, "engine", p) for p in ("std", "absl", "go", "engine-norec")}
     keys = sorted({(r.keytype, r.workload, r.n) for r in rows},
                   key=lambda k: (k[0] != "uint64", k[2], WORKLOAD_ORDER.index(k[1])
                                  if k[1] in WORKLOAD_ORDER else 99, k[1]))
@@ -144,9 +173,10 @@ def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
     runs = '/'.join(map(str, reps)) if len(reps) <= 3 else f"{reps[0]} to {reps[-1]}"
     out.append(f"Median of {runs} runs per cell (short cells get more, up to 25){over}, "
                f"milliseconds of {what}. Ratios are engine time / peer time "
-               "(below 1: the engine is faster); ✓/✗ against the targets: ≤ 0.8 vs Go, ≤ 1.5 vs absl, "
+               "(below 1: the engine is faster), each the median over rounds of the round's own ratio (a round "
+               "runs the engine's program, then Go's: a slow spell of the machine lands on both); ✓/✗ against the targets: ≤ 0.8 vs Go, ≤ 1.5 vs absl, "
                "registry cost (engine / engine-norec, the same engine writing no heap records; its memory is freed, "
-               "poisoned and reused alike) ≤ 1.05. Every peer reads the same keys in the same order "
+               "poisoned and reused alike; the two run interleaved, rep by rep) ≤ 1.05. Every peer reads the same keys in the same order "
                "from memory on transparent huge pages (Go's heap is advised onto them; engine_bench does the same "
                "for the C++ peers, which share one copy of the string keys' bytes).")
     out.append("")
@@ -160,9 +190,9 @@ def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
     for kt, wl, n in keys:
         eng = by.get((kt, wl, n, "engine"))
         cells = [kt, wl, fmt_n(n)] + [fmt_ms(by.get((kt, wl, n, p))) for p in present]
-        cells += [fmt_ratio(eng, by.get((kt, wl, n, p)), TARGETS.get(p)) for p in ratio_peers]
+        cells += [fmt_value(ratio[p].get((kt, wl, n)), TARGETS.get(p)) for p in ratio_peers]
         if "engine-norec" in present:
-            cells.append(fmt_ratio(eng, by.get((kt, wl, n, "engine-norec")), TARGETS["engine-norec"]))
+            cells.append(fmt_value(ratio["engine-norec"].get((kt, wl, n)), TARGETS["engine-norec"]))
         out.append("| " + " | ".join(cells) + " |")
     if "go" not in present:
         out += ["", "Go 1.19 was not found: the go column is missing."]

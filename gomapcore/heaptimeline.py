@@ -65,7 +65,7 @@ def timeline_data(st: HeapView, map_addr: Optional[int] = None) -> dict:
     hi = max(seqs + [st.reg.seq]) if seqs else st.reg.seq
     return {"view": "timeline", "seq_min": lo, "seq_max": hi, "gc_cycles": st.reg.gc_cycles,
             "gc_seqs": sorted({r.free_seq for r in recs if r.state == FREED and r.free_seq}),
-            "maps": _lanes(st, map_addr)}
+            "forgotten": st.reg.forgotten, "maps": _lanes(st, map_addr)}
 
 
 def _col(seq: int, lo: int, hi: int, width: int) -> int:
@@ -95,6 +95,9 @@ def timeline_text(data: dict, width: int = 60, max_maps: int = 20) -> str:
     lines = [f"heap timeline: seq {lo}..{hi}, {len(maps)} maps, {data['gc_cycles']} collections"
              "   (# current array, O old array during a grow, ~ garbage, x freed, "
              "^ grow, + overflow bucket)"]
+    if data.get("forgotten"):
+        lines.append(f"  ({data['forgotten']} older freed allocations are forgotten: the registry "
+                     "keeps a bounded history, so earlier arrays may be missing)")
     label_w = 22
     for ln in maps[:max_maps]:
         life = f"hmap seq {ln['hmap_alloc_seq']}" if ln["hmap_alloc_seq"] else "hmap not recorded"

@@ -320,6 +320,14 @@ def test_timeline_lanes_grows_and_phases():
     json.dumps(data)
 
 
+def test_timeline_says_when_older_history_is_forgotten():
+    text, data = heaptimeline.timeline(view())
+    assert data["forgotten"] == 0 and "forgotten" not in text
+    text, data = heaptimeline.timeline(view(forgotten=40, forgotten_bytes=5760))
+    assert data["forgotten"] == 40
+    assert "(40 older freed allocations are forgotten" in text.splitlines()[1]
+
+
 def test_timeline_svg_is_well_formed(tmp_path):
     out = tmp_path / "t.svg"
     text, data = heaptimeline.timeline(view(), svg_path=str(out))
