@@ -110,7 +110,7 @@ TEST_CASE("delete in one overflow chain: the fast entry points leave the bytes G
   SUBCASE("fast32, 8-byte elems") { chainDeletes<std::uint32_t, std::uint64_t>(&mapdelete_fast32); }
 }
 
-TEST_CASE("delete: the last entry reseeds the map; absent keys and empty maps change nothing") {
+TEST_CASE("delete: the last entry reseeds the map - absent keys and empty maps change nothing") {
   set_hash_seed(0x1a57);
   auto m = Map<std::uint64_t, std::uint64_t>::make();
   for (std::uint64_t k = 1; k <= 50; k++) m.set(k, k);

@@ -97,7 +97,7 @@ TEST_CASE("each allocation is recorded with role, owner, B and sequence") {
   gc();
 }
 
-TEST_CASE("a finished grow makes the old array unreachable; gc frees and poisons it") {
+TEST_CASE("a finished grow makes the old array unreachable - gc frees and poisons it") {
   gc();
   I64Map m = I64Map::make();
   std::int64_t next = 0;
@@ -163,7 +163,7 @@ TEST_CASE("an iterator pins the old array until it is done") {
   gc();
 }
 
-TEST_CASE("drop marks everything a map owns unreachable; accounting adds up") {
+TEST_CASE("drop marks everything a map owns unreachable - accounting adds up") {
   gc();
   const HeapRegistry& r = gomap_heap_registry;
   std::uint64_t from = r.count;
@@ -476,7 +476,7 @@ TEST_CASE("roundupsize: the direct class index agrees with a search of Go's clas
   }
 }
 
-TEST_CASE("every size class: zeroed, 16-aligned, distinct slots; each one found again by heap_drop") {
+TEST_CASE("every size class: zeroed, 16-aligned, distinct slots - each one found again by heap_drop") {
   gc();
   int owner = 0;
   for (std::size_t size = 1; size < 32768; size = size < 1024 ? size + 8 : size + 384) {
@@ -660,7 +660,7 @@ TEST_CASE("threads allocating and dropping at once keep the registry consistent"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
-TEST_CASE("ASan: slots are addressable only while allocated or quarantined; redzones never") {
+TEST_CASE("ASan: slots are addressable only while allocated or quarantined - redzones never") {
   gc();
   int owner = 0;
   auto* p = static_cast<std::uint8_t*>(heap_alloc(144, HeapRole::overflow, &owner, 0));

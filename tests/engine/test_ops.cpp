@@ -114,7 +114,7 @@ TEST_CASE("hash: the portable path is hash64.go's, at every length and seed") {
   });
 }
 
-TEST_CASE("hash: strhash is memhash of the bytes; floats as Go's f32hash/f64hash") {
+TEST_CASE("hash: strhash is memhash of the bytes - floats as Go's f32hash/f64hash") {
   String s = String::make("hello, gomap");
   CHECK(strhash(&s, 9) == memhash(s.str, 12, 9));
   constexpr std::uint64_t c0 = 33054211828000289ULL, c1 = 23344194077549503ULL;
@@ -128,7 +128,7 @@ TEST_CASE("hash: strhash is memhash of the bytes; floats as Go's f32hash/f64hash
   CHECK(f32hash(&fx, 3) == memhash(&fx, 4, 3));
 }
 
-TEST_CASE("set_hash_seed: every new map gets hash0 = seed; fastrand deterministic") {
+TEST_CASE("set_hash_seed: every new map gets hash0 = seed - fastrand deterministic") {
   set_hash_seed(42);
   I64Map a = I64Map::make();
   I64Map b = I64Map::make(100);

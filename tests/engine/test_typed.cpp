@@ -189,7 +189,7 @@ TEST_CASE("a typed range loop whose hiter is stepped through raw() goes on from 
   gc();
 }
 
-TEST_CASE("a moved-from typed iterator is at the end; the moved-to one goes on") {
+TEST_CASE("a moved-from typed iterator is at the end - the moved-to one goes on") {
   I64Map m = I64Map::make();
   for (std::int64_t i = 0; i < 50; i++) m.set(i, i);
   auto a = m.begin();
