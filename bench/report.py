@@ -188,7 +188,6 @@ def table(rows: list[Row], command: str, clock: str = "cpu") -> str:
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|")
     for kt, wl, n in keys:
-        eng = by.get((kt, wl, n, "engine"))
         cells = [kt, wl, fmt_n(n)] + [fmt_ms(by.get((kt, wl, n, p))) for p in present]
         cells += [fmt_value(ratio[p].get((kt, wl, n)), TARGETS.get(p)) for p in ratio_peers]
         if "engine-norec" in present:
